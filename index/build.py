@@ -1,0 +1,110 @@
+"""Build the corpus index from a folder of documents, re-embedding only what changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest import METADATA_FILE, CorpusReport, corpus_files, file_sha256, read_corpus
+
+from .embedders import Embedder
+from .store import CorpusIndex, IndexSettings, embedding_text
+
+
+@dataclass
+class BuildReport:
+    corpus: CorpusReport
+    embedded_chunks: int = 0
+    reused_chunks: int = 0
+    reused_files: list[str] = field(default_factory=list)
+
+
+def corpus_state(corpus_dir: Path) -> dict[str, str]:
+    """Content hash of every document and of the metadata file: what an index was built from."""
+    state = {p.name: file_sha256(p) for p in corpus_files(corpus_dir)}
+    meta = corpus_dir / METADATA_FILE
+    if meta.exists():
+        state[METADATA_FILE] = file_sha256(meta)
+    return state
+
+
+def indexed_state(index: CorpusIndex) -> dict[str, str]:
+    return {name: entry["sha256"] for name, entry in index.files.items()}
+
+
+def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
+                previous: CorpusIndex | None = None, show_progress: bool = False) -> tuple[CorpusIndex, BuildReport]:
+    """Read, clean and chunk the corpus, embed the chunks and their sentences, index the terms.
+
+    With `previous` (an index of the same model and chunking), the vectors of files whose content
+    hash has not changed are reused instead of encoded again.
+    """
+    corpus = read_corpus(Path(corpus_dir), settings.chunking)
+    report = BuildReport(corpus)
+    reusable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if previous is not None and previous.model_id == embedder.model_id \
+            and previous.settings.chunking == settings.chunking:
+        for row, chunk in enumerate(previous.chunks):
+            rows = previous.sentence_rows(row)
+            reusable[chunk.chunk_id] = (previous.chunk_vectors[row],
+                                        previous.sentence_vectors[rows.start:rows.stop])
+
+    chunks, chunk_vecs, sent_vecs = [], [], []
+    to_embed: list[int] = []  # positions in `chunks` that need encoding
+    files: dict[str, dict] = {}
+    for item in corpus.files:
+        name = item.article.source
+        old = previous.files.get(name) if previous is not None else None
+        same = old is not None and old.get("sha256") == item.sha256 and all(
+            c.chunk_id in reusable for c in item.chunks)
+        if same:
+            report.reused_files.append(name)
+        for chunk in item.chunks:
+            chunks.append(chunk)
+            if same:
+                vec, sents = reusable[chunk.chunk_id]
+                chunk_vecs.append(vec)
+                sent_vecs.append(sents)
+            else:
+                chunk_vecs.append(None)
+                sent_vecs.append(None)
+                to_embed.append(len(chunks) - 1)
+        files[name] = {"sha256": item.sha256, "article_id": item.article.article_id, "chunks": len(item.chunks)}
+
+    texts = {item.article.article_id: item.article.text for item in corpus.files}
+    if to_embed:
+        encoded = embedder.encode([embedding_text(chunks[i]) for i in to_embed], show_progress=show_progress)
+        sentence_texts, owners = [], []
+        for i in to_embed:
+            text = texts[chunks[i].article_id]
+            for start, end in chunks[i].sentences:
+                sentence_texts.append(text[start:end])
+                owners.append(i)
+        sent_encoded = embedder.encode(sentence_texts, show_progress=show_progress)
+        for vec, i in zip(encoded, to_embed):
+            chunk_vecs[i] = vec
+        cursor = 0
+        for i in to_embed:
+            n = len(chunks[i].sentences)
+            sent_vecs[i] = sent_encoded[cursor:cursor + n]
+            cursor += n
+    report.embedded_chunks = len(to_embed)
+    report.reused_chunks = len(chunks) - len(to_embed)
+
+    dim = embedder.dimension
+    chunk_matrix = np.vstack(chunk_vecs).astype(np.float32) if chunks else np.zeros((0, dim), np.float32)
+    sent_parts = [s for s in sent_vecs if len(s)]
+    sent_matrix = np.vstack(sent_parts).astype(np.float32) if sent_parts else np.zeros((0, dim), np.float32)
+    # Skipped files and the metadata are recorded too, so that a later run can tell whether
+    # anything in the folder changed since this build.
+    for s in corpus.skipped:
+        path = Path(corpus_dir) / s.path
+        files[s.path] = {"sha256": file_sha256(path) if path.exists() else "", "skipped": s.reason}
+    meta = Path(corpus_dir) / METADATA_FILE
+    if meta.exists():
+        files[METADATA_FILE] = {"sha256": file_sha256(meta), "role": "metadata"}
+    index = CorpusIndex(articles=[f.article for f in corpus.files], chunks=chunks, chunk_vectors=chunk_matrix,
+                        sentence_vectors=sent_matrix, model_id=embedder.model_id, settings=settings, files=files)
+    return index, report

