@@ -1,0 +1,206 @@
+"""`closer`: thin commands over the assistant. Library errors become one-line reasons here.
+
+Exit codes: 0 success, 2 bad input (empty question, unknown article id, missing corpus),
+1 anything else (an incompatible or damaged index, a model that can't load).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+
+import click
+
+from index import CorpusIndexError
+from ingest import IngestError
+
+from .compose import format_source
+from .errors import BadRequest
+from .settings import CORPUS_ENV, HOME_ENV, Settings
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def data_options(command):
+    """--home and --corpus on every command that reads the corpus or the index."""
+
+    @click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, show_envvar=True,
+                  help="Data folder for everything closer writes (the index lives in HOME/index).")
+    @click.option("--corpus", type=click.Path(file_okay=False), envvar=CORPUS_ENV, show_envvar=True,
+                  help="Folder of articles (.txt, .md, .html, .pdf). Default: the repository's corpus/.")
+    @functools.wraps(command)
+    def wrapper(*args, home=None, corpus=None, **kwargs):
+        settings = Settings.resolve(home=home, corpus=corpus)
+        try:
+            return command(*args, settings=settings, **kwargs)
+        except BadRequest as exc:
+            raise BadInput(str(exc)) from exc
+        except (CorpusIndexError, IngestError) as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _open(settings: Settings):
+    from .service import Assistant
+
+    return Assistant.open(settings, notify=_notify, show_progress=sys.stderr.isatty())
+
+
+def _emit_json(record: dict) -> None:
+    click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="closer")
+def cli():
+    """closer: answers about relationships and emotional intimacy, made of exact quotes from articles."""
+
+
+@cli.command()
+@data_options
+@click.option("--rebuild", is_flag=True, help="Build from scratch, replacing an index of another model or format.")
+def ingest(settings: Settings, rebuild: bool):
+    """Read the corpus folder and build (or update) the index."""
+    from index import get_embedder
+
+    from .service import ensure_index
+
+    started = time.perf_counter()
+    embedder = get_embedder()
+    index, status = ensure_index(settings, embedder, rebuild=rebuild, show_progress=True, notify=_notify)
+    elapsed = time.perf_counter() - started
+    if status.report is None:
+        click.echo(f"The index at {settings.index_dir} is up to date: {len(index.articles)} articles, "
+                   f"{len(index.chunks)} passages.")
+        return
+    report = status.report
+    click.echo(f"Indexed {len(index.articles)} articles, {len(index.chunks)} passages "
+               f"({report.embedded_chunks} embedded, {report.reused_chunks} reused) in {elapsed:.1f} s "
+               f"into {settings.index_dir}.")
+    removed = report.corpus.cleaning.removed
+    if removed:
+        click.echo("Removed page leftovers: " + ", ".join(f"{n} {rule}" for rule, n in sorted(removed.items())) + ".")
+    for skipped in report.corpus.skipped:
+        click.echo(f"Skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+def _read_questions(question: str) -> list[str]:
+    if question != "-":
+        return [question]
+    questions = [line.strip() for line in sys.stdin if line.strip()]
+    if not questions:
+        raise BadRequest("no questions on standard input; give one question a line")
+    return questions
+
+
+@cli.command()
+@data_options
+@click.argument("question")
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="How many passages to retrieve.")
+@click.option("--article", "article_id", metavar="ID", help="Answer from this article only (see `closer show`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON (one object a line for `-`).")
+def ask(settings: Settings, question: str, k: int, article_id: str | None, as_json: bool):
+    """Answer QUESTION with quotes from the articles. QUESTION `-` reads one question a line from stdin."""
+    if not question.strip():
+        raise BadRequest("the question is empty; type a question, e.g. "
+                         "closer ask \"Can emotional intimacy be rebuilt after betrayal?\"")
+    questions = _read_questions(question)
+    assistant = _open(settings)
+    for i, q in enumerate(questions):
+        answer = assistant.ask(q, k=k, article_id=article_id)
+        if as_json:
+            _emit_json(answer.to_dict())
+            continue
+        if len(questions) > 1:
+            click.echo(("\n" if i else "") + f"Q: {q}")
+        click.echo(answer.answer)
+        if answer.citations:
+            click.echo("\nSources:")
+            for citation in answer.citations:
+                click.echo(format_source(citation))
+
+
+@cli.command()
+@data_options
+@click.argument("topic")
+@click.option("--article", "article_id", metavar="ID", help="Look in this article only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def lookup(settings: Settings, topic: str, article_id: str | None, as_json: bool):
+    """Every passage of each article that speaks to TOPIC, in article order."""
+    if not topic.strip():
+        raise BadRequest("the topic is empty; give a word or phrase, e.g. closer lookup betrayal")
+    assistant = _open(settings)
+    result = assistant.lookup(topic, article_id=article_id)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    for article in result.articles:
+        count = len(article.mentions)
+        click.echo(f"{article.title} — {article.publisher or 'unknown publisher'} "
+                   f"({count} passage{'s' if count != 1 else ''})")
+        for mention in article.mentions:
+            click.echo(f"  [{mention.section}] “{mention.quote}”")
+        click.echo()
+    if result.not_covered:
+        titles = [f"{assistant.article(a).title} ({a})" for a in result.not_covered]
+        click.echo(f"Not covered ({len(titles)}): " + "; ".join(titles))
+
+
+@cli.command()
+@data_options
+@click.argument("article_id", metavar="ID", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the article as JSON.")
+def show(settings: Settings, article_id: str | None, as_json: bool):
+    """Show article ID's cleaned text and sections (the text every offset points into).
+    Without ID, list the articles."""
+    assistant = _open(settings)
+    if article_id is None:
+        rows = [{"article_id": a.article_id, "title": a.title, "publisher": a.publisher,
+                 "sections": len(a.sections)} for a in assistant.index.articles.values()]
+        if as_json:
+            _emit_json({"articles": rows})
+        else:
+            for row in rows:
+                click.echo(f"{row['article_id']}  {row['title']} — {row['publisher']} ({row['sections']} sections)")
+        return
+    article = assistant.article(article_id)
+    record = {"article_id": article.article_id, "title": article.title, "publisher": article.publisher,
+              "url": article.url, "source": article.source,
+              "sections": [{"title": s.title, "path": s.path, "level": s.level, "start": s.start, "end": s.end}
+                           for s in article.sections],
+              "text": article.text}
+    if as_json:
+        _emit_json(record)
+        return
+    click.echo(f"{article.title}\n{article.publisher}\n")
+    click.echo("Sections:")
+    for s in article.sections:
+        click.echo(f"{'  ' * s.level}{s.title}  [{s.start}:{s.end}]")
+    click.echo("\n" + article.text)
+
+
+@cli.command()
+@data_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
+@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (needs internet).")
+def serve(settings: Settings, host: str, port: int, share: bool):
+    """Open the web chat (builds the index first if there is none)."""
+    from .web import launch
+
+    assistant = _open(settings)
+    launch(assistant, host=host, port=port, share=share)
+
+
+def main() -> None:  # pragma: no cover - console script
+    cli()

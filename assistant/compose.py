@@ -1,0 +1,161 @@
+"""Choose the sentences that answer the question and compose an answer of verbatim quotes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import CorpusIndex
+
+from .records import Citation, Hit
+
+DECLINE = "The articles don't cover this."
+MAX_QUOTES = 3
+QUOTE_MARGIN = 0.12  # a further quote must score within this of the best one
+LIST_QUOTE_CHARS = 600  # how far a list's lead-in may carry its items into one quote
+SHORT_PARAGRAPH_CHARS = 320  # a paragraph this short is one thought: quote it whole
+MIN_QUOTE_CHARS = 25  # shorter sentences ("Try:") are not quoted on their own
+
+
+@dataclass
+class _Candidate:
+    hit: Hit
+    position: int  # index of the sentence within its chunk
+    start: int
+    end: int
+    similarity: float
+    score: float
+
+
+def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+    found = []
+    for hit in hits:
+        rows = index.sentence_rows(hit.row)
+        if not len(rows):
+            continue
+        sims = index.sentence_vectors[rows.start:rows.stop] @ query_vector
+        for position, ((start, end), sim) in enumerate(zip(index.chunks[hit.row].sentences, sims)):
+            # The passage's similarity carries its heading's context ("Can ... after betrayal?")
+            # to sentences that answer it without repeating it ("Yes, ... is possible.").
+            score = 0.75 * float(sim) + 0.25 * hit.dense_score
+            found.append(_Candidate(hit, position, start, end, float(sim), score))
+    return found
+
+
+def relevance(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> float:
+    """How well the best passage or sentence matches the question (cosine, -1..1)."""
+    best = max((h.dense_score for h in hits), default=-1.0)
+    for hit in hits:
+        rows = index.sentence_rows(hit.row)
+        if len(rows):
+            best = max(best, float(np.max(index.sentence_vectors[rows.start:rows.stop] @ query_vector)))
+    return best
+
+
+def _paragraph_of(text: str, sentences, position: int) -> tuple[int, int]:
+    """First and last sentence positions of the paragraph (or list item) holding `position`."""
+    first = position
+    while first > 0 and "\n" not in text[sentences[first - 1][1]:sentences[first][0]]:
+        first -= 1
+    last = position
+    while last + 1 < len(sentences) and "\n" not in text[sentences[last][1]:sentences[last + 1][0]]:
+        last += 1
+    return first, last
+
+
+def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[int]]:
+    """Grow a quote to finish its thought: a short paragraph is quoted whole ("Yes, ... is
+    possible. It requires ..."), and a lead-in ending in ':' takes the list items after it."""
+    chunk = index.chunks[cand.hit.row]
+    text = index.articles[chunk.article_id].text
+    start, end = cand.start, cand.end
+    used = {cand.position}
+    first, last = _paragraph_of(text, chunk.sentences, cand.position)
+    if chunk.sentences[last][1] - chunk.sentences[first][0] <= SHORT_PARAGRAPH_CHARS:
+        start, end = chunk.sentences[first][0], chunk.sentences[last][1]
+        used = set(range(first, last + 1))
+    if text[start:end].rstrip().endswith(":"):
+        for pos in range(max(used) + 1, len(chunk.sentences)):
+            s, e = chunk.sentences[pos]
+            if e - start > LIST_QUOTE_CHARS:
+                break
+            end = e
+            used.add(pos)
+    return start, end, used
+
+
+def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,
+                  max_quotes: int = MAX_QUOTES) -> list[Citation]:
+    """The best sentences of the retrieved passages, as citations numbered in answer order.
+
+    Neighbouring chosen sentences of one passage become one quote; a quote is never repeated.
+    """
+    floor = index.settings.search.min_relevance
+    candidates = sorted(_candidates(index, query_vector, hits), key=lambda c: -c.score)
+    if not candidates:
+        return []
+    best = candidates[0].score
+    chosen: list[tuple[str, int, int, float, Hit]] = []  # (chunk_id, start, end, score, hit)
+    taken: dict[str, set[int]] = {}
+    seen_text: set[str] = set()
+    for cand in candidates:
+        if len(chosen) >= max_quotes or cand.score < best - QUOTE_MARGIN:
+            break
+        if cand.similarity < floor or cand.position in taken.get(cand.hit.chunk_id, set()):
+            continue
+        start, end, used = _extend_span(index, cand)
+        text = index.articles[cand.hit.article_id].text
+        if end - start < MIN_QUOTE_CHARS:
+            continue
+        key = " ".join(text[start:end].split()).casefold()
+        if key in seen_text:
+            continue
+        seen_text.add(key)
+        taken.setdefault(cand.hit.chunk_id, set()).update(used)
+        chosen.append((cand.hit.chunk_id, start, end, cand.score, cand.hit))
+    chosen = _merge_adjacent(index, chosen)
+    citations = []
+    for n, (_, start, end, score, hit) in enumerate(chosen, start=1):
+        article = index.articles[hit.article_id]
+        citations.append(Citation(n=n, article_id=hit.article_id, title=article.title, publisher=article.publisher,
+                                  section=hit.section, quote=article.text[start:end], start=start, end=end,
+                                  score=score, url=article.url))
+    return citations
+
+
+def _merge_adjacent(index: CorpusIndex, chosen):
+    """Join quotes of one passage that touch (only white space between them) into one."""
+    merged: list = []
+    for item in chosen:
+        chunk_id, start, end, score, hit = item
+        text = index.articles[hit.article_id].text
+        for i, (cid, s, e, sc, h) in enumerate(merged):
+            if cid != chunk_id:
+                continue
+            if not text[min(e, start):max(e, start)].strip() and e <= start:
+                merged[i] = (cid, s, end, max(sc, score), h)
+                break
+            if not text[min(end, s):max(end, s)].strip() and end <= s:
+                merged[i] = (cid, start, e, max(sc, score), h)
+                break
+        else:
+            merged.append(item)
+    return merged
+
+
+def format_answer(citations: list[Citation]) -> str:
+    """What a person reads: each quote in quotation marks, followed by its citation marker."""
+    if not citations:
+        return DECLINE
+    return "\n\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
+
+
+def format_source(citation: Citation) -> str:
+    parts = [citation.title]
+    if citation.publisher:
+        parts.append(citation.publisher)
+    line = f"[{citation.n}] " + " — ".join(parts)
+    if citation.section:
+        line += f', section “{citation.section}”'
+    return line

@@ -1,0 +1,110 @@
+"""What the assistant returns. `to_dict` gives the stable JSON contract of the CLI and the web page."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage and why it ranks where it does."""
+
+    rank: int
+    chunk_id: str
+    article_id: str
+    title: str
+    section: str
+    text: str
+    start: int
+    end: int
+    score: float  # fused score (reciprocal-rank fusion of the dense and keyword rankings)
+    dense_score: float  # cosine similarity of question and passage
+    dense_rank: int | None  # 1-based; None when not among the candidates read
+    keyword_score: float
+    keyword_rank: int | None
+    row: int = field(default=-1, repr=False, compare=False)  # position in the index, not exported
+
+    def to_dict(self) -> dict:
+        record = asdict(self)
+        record.pop("row")
+        for key in ("score", "dense_score", "keyword_score"):
+            record[key] = round(record[key], 6)
+        return record
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote: `quote == article.text[start:end]`."""
+
+    n: int
+    article_id: str
+    title: str
+    publisher: str
+    section: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    url: str | None = None
+
+    def to_dict(self) -> dict:
+        record = asdict(self)
+        record["score"] = round(record["score"], 6)
+        return record
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    abstained: bool
+    answer: str
+    citations: list[Citation]
+    passages: list[Hit]
+    relevance: float  # the best similarity found; below the threshold the assistant declines
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": self.answer,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "relevance": round(self.relevance, 6),
+        }
+
+
+@dataclass(frozen=True)
+class Mention:
+    quote: str
+    section: str
+    start: int
+    end: int
+    score: float
+
+    def to_dict(self) -> dict:
+        record = asdict(self)
+        record["score"] = round(record["score"], 6)
+        return record
+
+
+@dataclass(frozen=True)
+class ArticleMentions:
+    article_id: str
+    title: str
+    publisher: str
+    mentions: list[Mention]
+
+    def to_dict(self) -> dict:
+        return {"article_id": self.article_id, "title": self.title, "publisher": self.publisher,
+                "mentions": [m.to_dict() for m in self.mentions]}
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    topic: str
+    articles: list[ArticleMentions]
+    not_covered: list[str]
+
+    def to_dict(self) -> dict:
+        return {"topic": self.topic, "articles": [a.to_dict() for a in self.articles],
+                "not_covered": self.not_covered}

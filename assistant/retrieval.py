@@ -1,0 +1,42 @@
+"""Find the passages that answer a question: a dense ranking and a keyword ranking, fused."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index import CorpusIndex
+
+from .records import Hit
+
+
+def fuse_rankings(rankings: list[list[int]], *, k: int = 60) -> dict[int, float]:
+    """Reciprocal-rank fusion: each ranking gives an item 1 / (k + rank)."""
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            fused[row] = fused.get(row, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: int = 5,
+             article_ids: list[str] | None = None) -> list[Hit]:
+    """The `k` best passages for a question, best first, each with its dense and keyword ranks."""
+    settings = index.settings.search
+    dense = index.dense_search(query_vector, settings.candidates, article_ids)
+    keyword = index.keyword_search(question, settings.candidates, article_ids)
+    dense_rank = {row: r for r, (row, _) in enumerate(dense, start=1)}
+    keyword_rank = {row: r for r, (row, _) in enumerate(keyword, start=1)}
+    keyword_score = dict(keyword)
+    fused = fuse_rankings([[row for row, _ in dense], [row for row, _ in keyword]], k=settings.rrf_k)
+    # Ties (same fused score) go to the passage closer in meaning, then to article order.
+    cosine = index.chunk_vectors @ query_vector if fused else np.zeros(0)
+    order = sorted(fused, key=lambda row: (-fused[row], -cosine[row], row))[:k]
+    hits = []
+    for rank, row in enumerate(order, start=1):
+        chunk = index.chunks[row]
+        article = index.articles[chunk.article_id]
+        hits.append(Hit(rank=rank, chunk_id=chunk.chunk_id, article_id=chunk.article_id, title=article.title,
+                        section=chunk.section, text=chunk.text, start=chunk.start, end=chunk.end,
+                        score=fused[row], dense_score=float(cosine[row]), dense_rank=dense_rank.get(row),
+                        keyword_score=keyword_score.get(row, 0.0), keyword_rank=keyword_rank.get(row), row=row))
+    return hits

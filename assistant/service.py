@@ -1,0 +1,116 @@
+"""The assistant: opens (or builds) the index once, then answers, looks up and shows articles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index,
+                   corpus_state, get_embedder, indexed_state, load_index)
+from ingest import Article, corpus_files
+
+from .compose import DECLINE, format_answer, relevance, select_quotes
+from .errors import CorpusMissing, EmptyQuestion, UnknownArticle
+from .lookup import SentenceTerms, lookup_topic
+from .records import Answer, LookupResult
+from .retrieval import retrieve
+from .settings import Settings
+
+
+@dataclass
+class IndexStatus:
+    """What `ensure_index` did: 'loaded', 'built' (none yet), 'updated' (corpus or settings changed)."""
+
+    action: str
+    report: BuildReport | None = None
+
+
+def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: IndexSettings = IndexSettings(),
+                 rebuild: bool = False, show_progress: bool = False,
+                 notify: Callable[[str], None] = lambda message: None) -> tuple[CorpusIndex, IndexStatus]:
+    """Load the index of `settings`, building it when there is none and bringing it up to date
+    when the corpus or the settings changed. An index of another model or format is refused
+    (`IncompatibleIndex`) unless `rebuild` is set: nothing built is replaced unasked."""
+    _check_corpus(settings)
+    previous = None
+    if not rebuild:
+        try:
+            previous = load_index(settings.index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
+        except IndexNotFound:
+            previous = None
+        if previous is not None:
+            if indexed_state(previous) == corpus_state(settings.corpus) and previous.settings == index_settings:
+                return previous, IndexStatus("loaded")
+            notify(f"The corpus in {settings.corpus} changed since the index was built; updating it.")
+        else:
+            notify(f"No index yet at {settings.index_dir}; building it from {settings.corpus}.")
+    index, report = build_index(settings.corpus, embedder, settings=index_settings, previous=previous,
+                                show_progress=show_progress)
+    index.save(settings.index_dir)
+    return index, IndexStatus("built" if previous is None else "updated", report)
+
+
+def _check_corpus(settings: Settings) -> None:
+    if not settings.corpus.is_dir():
+        raise CorpusMissing(f"the corpus folder {settings.corpus} does not exist; point --corpus "
+                            "(or CLOSER_CORPUS) at a folder of .txt, .md, .html or .pdf files")
+    if not corpus_files(settings.corpus):
+        raise CorpusMissing(f"the corpus folder {settings.corpus} holds no .txt, .md, .html or .pdf file")
+
+
+class Assistant:
+    def __init__(self, index: CorpusIndex, embedder: Embedder) -> None:
+        self.index = index
+        self.embedder = embedder
+        self._terms: SentenceTerms | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, *, embedder: Embedder | None = None, **kwargs) -> "Assistant":
+        embedder = embedder or get_embedder()
+        index, _ = ensure_index(settings, embedder, **kwargs)
+        return cls(index, embedder)
+
+    @property
+    def article_ids(self) -> list[str]:
+        return list(self.index.articles)
+
+    def article(self, article_id: str) -> Article:
+        try:
+            return self.index.articles[article_id]
+        except KeyError:
+            raise UnknownArticle(article_id, self.article_ids) from None
+
+    def _article_filter(self, article_id: str | None) -> list[str] | None:
+        if article_id is None:
+            return None
+        return [self.article(article_id).article_id]
+
+    def ask(self, question: str, *, k: int = 5, article_id: str | None = None) -> Answer:
+        """Answer with verbatim quotes from the best passages, or decline when none is relevant."""
+        question = (question or "").strip()
+        if not question:
+            raise EmptyQuestion("the question is empty; type a question, e.g. "
+                                "\"Can emotional intimacy be rebuilt after betrayal?\"")
+        if k < 1:
+            raise EmptyQuestion("--k must be at least 1")
+        articles = self._article_filter(article_id)
+        vector = self.embedder.encode([question])[0]
+        hits = retrieve(self.index, vector, question, k=k, article_ids=articles)
+        best = relevance(self.index, vector, hits)
+        citations = []
+        if best >= self.index.settings.search.min_relevance:
+            citations = select_quotes(self.index, vector, hits)
+        if not citations:
+            return Answer(question, True, DECLINE, [], hits, best)
+        return Answer(question, False, format_answer(citations), citations, hits, best)
+
+    def lookup(self, topic: str, *, article_id: str | None = None) -> LookupResult:
+        """Every passage of each article (or one) that speaks to a topic, in article order."""
+        topic = (topic or "").strip()
+        if not topic:
+            raise EmptyQuestion("the topic is empty; give a word or phrase, e.g. \"betrayal\"")
+        articles = self._article_filter(article_id) or self.article_ids
+        if self._terms is None:
+            self._terms = SentenceTerms(self.index)
+        vector = self.embedder.encode([topic])[0]
+        return lookup_topic(self.index, self._terms, vector, topic, article_ids=articles)

@@ -1,0 +1,40 @@
+"""Where closer reads and writes. Everything it writes lives under one data folder."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "CLOSER_HOME"
+CORPUS_ENV = "CLOSER_CORPUS"
+
+
+def default_home() -> Path:
+    """The platform's user data folder (~/.local/share/closer on Linux)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("closer", appauthor=False))
+
+
+def default_corpus() -> Path:
+    """The repository's corpus/ folder (the package is installed from a checkout), else ./corpus."""
+    repo_corpus = Path(__file__).resolve().parent.parent / "corpus"
+    return repo_corpus if repo_corpus.is_dir() else Path.cwd() / "corpus"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    corpus: Path
+
+    @classmethod
+    def resolve(cls, home: str | Path | None = None, corpus: str | Path | None = None) -> "Settings":
+        """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS, then the defaults."""
+        home = home or os.environ.get(HOME_ENV) or default_home()
+        corpus = corpus or os.environ.get(CORPUS_ENV) or default_corpus()
+        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve())
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
