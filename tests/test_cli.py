@@ -1,0 +1,149 @@
+"""The `closer` command end to end: JSON contract, stdin mode, exit codes, first-use build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from assistant.cli import cli
+from tests.conftest import KMA
+
+pytestmark = pytest.mark.model
+
+
+def run(settings, *args, input=None):
+    result = CliRunner().invoke(cli, [*args, "--home", str(settings.home), "--corpus", str(settings.corpus)],
+                                input=input, catch_exceptions=False)
+    return result
+
+
+def test_ask_json_follows_the_contract(settings):
+    result = run(settings, "ask", "Can emotional intimacy be rebuilt after betrayal?", "--json", "--k", "4")
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert {"question", "abstained", "answer", "citations", "passages"} <= set(record)
+    assert record["abstained"] is False and "[1]" in record["answer"]
+    assert len(record["passages"]) == 4
+    citation = record["citations"][0]
+    assert set(citation) >= {"n", "article_id", "title", "publisher", "section", "quote", "start", "end", "score"}
+    assert citation["article_id"] == KMA and citation["publisher"] == "KMA Therapy"
+    assert set(record["passages"][0]) >= {"rank", "chunk_id", "article_id", "title", "section", "text",
+                                          "start", "end", "score"}
+    shown = json.loads(run(settings, "show", KMA, "--json").stdout)
+    assert shown["text"][citation["start"]:citation["end"]] == citation["quote"]
+
+
+def test_ask_reads_one_question_a_line_from_stdin(settings):
+    result = run(settings, "ask", "-", "--json",
+                 input="Can emotional intimacy be rebuilt after betrayal?\n\nWhat is the capital of France?\n")
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["question"] for r in lines] == ["Can emotional intimacy be rebuilt after betrayal?",
+                                              "What is the capital of France?"]
+    assert [r["abstained"] for r in lines] == [False, True]
+
+
+def test_human_output_lists_sources(settings):
+    result = run(settings, "ask", "Can emotional intimacy be rebuilt after betrayal?")
+    assert result.exit_code == 0
+    assert "Sources:" in result.stdout and "[1] The Importance of Emotional Intimacy" in result.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["ask", "   "], "the question is empty"),
+    (["ask", "betrayal?", "--article", "nope"], "valid ids: 000_bbaf2f0a327db68a"),
+    (["lookup", "betrayal", "--article", "nope"], "valid ids:"),
+    (["show", "nope"], "unknown article id 'nope'"),
+    (["lookup", ""], "the topic is empty"),
+])
+def test_bad_input_exits_2_with_one_line_reason(settings, args, needle):
+    result = run(settings, *args)
+    assert result.exit_code == 2
+    assert needle in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_empty_stdin_is_bad_input(settings):
+    result = run(settings, "ask", "-", input="\n  \n")
+    assert result.exit_code == 2 and "no questions" in result.stderr
+
+
+def test_lookup_and_show_json(settings):
+    result = run(settings, "lookup", "betrayal", "--json")
+    record = json.loads(result.stdout)
+    assert record["topic"] == "betrayal"
+    assert set(record["articles"][0]) == {"article_id", "title", "publisher", "mentions"}
+    assert set(record["articles"][0]["mentions"][0]) == {"quote", "section", "start", "end", "score"}
+    ids = {a["article_id"] for a in record["articles"]} | set(record["not_covered"])
+    assert len(ids) == 5
+    shown = json.loads(run(settings, "show", KMA, "--json").stdout)
+    assert set(shown) >= {"article_id", "title", "publisher", "sections", "text"}
+    for section in shown["sections"]:
+        assert 0 <= section["start"] < section["end"] <= len(shown["text"])
+
+
+def test_first_use_builds_the_index_and_skips_a_corrupt_file(data_home, corpus_copy):
+    (corpus_copy / "broken.pdf").write_bytes(b"%PDF-1.4 not a pdf at all")
+    (corpus_copy / "extra.md").write_text("# Phones at Dinner\n\nWe agreed to leave our phones in a basket "
+                                          "at dinner, and we talk much more now.\n", encoding="utf-8")
+    env = {"home": str(data_home), "corpus": str(corpus_copy)}
+    assert not (data_home / "index").exists()
+    result = CliRunner().invoke(cli, ["ingest", "--home", env["home"], "--corpus", env["corpus"]])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 6 articles" in result.stdout
+    assert "Skipped broken.pdf" in result.stderr and "not a readable PDF" in result.stderr
+    assert "1 comment form" in result.stdout  # what cleaning removed is summarised
+    answer = CliRunner().invoke(cli, ["ask", "What do we do with our phones at dinner?", "--json",
+                                      "--home", env["home"], "--corpus", env["corpus"]])
+    record = json.loads(answer.stdout)
+    assert record["citations"][0]["article_id"] == "extra"
+    again = CliRunner().invoke(cli, ["ingest", "--home", env["home"], "--corpus", env["corpus"]])
+    assert "up to date" in again.stdout
+
+
+def test_ask_builds_the_index_when_there_is_none(data_home, corpus_copy):
+    result = CliRunner().invoke(cli, ["ask", "Can emotional intimacy be rebuilt after betrayal?", "--json",
+                                      "--home", str(data_home), "--corpus", str(corpus_copy)])
+    assert result.exit_code == 0, result.output
+    assert "No index yet" in result.stderr
+    assert (data_home / "index" / "manifest.json").exists()
+
+
+def test_an_index_of_another_model_is_refused_and_kept(settings):
+    manifest_path = settings.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"]["id"] = "someone/other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    result = run(settings, "ask", "betrayal?")
+    assert result.exit_code == 1
+    assert "closer ingest --rebuild" in result.stderr
+    assert json.loads(manifest_path.read_text())["model"]["id"] == "someone/other-model"  # nothing lost
+    rebuilt = run(settings, "ingest", "--rebuild")
+    assert rebuilt.exit_code == 0 and "Indexed 5 articles" in rebuilt.stdout
+
+
+def test_missing_corpus_folder_is_bad_input(data_home, tmp_path):
+    result = CliRunner().invoke(cli, ["ask", "betrayal?", "--home", str(data_home),
+                                      "--corpus", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_console_script_exit_codes(settings):
+    """The installed `closer` command, in its own process."""
+    exe = Path(sys.executable).with_name("closer")
+    if not exe.exists():
+        pytest.skip("closer is not installed in this environment's bin folder")
+    env = {**os.environ, "CLOSER_HOME": str(settings.home), "CLOSER_CORPUS": str(settings.corpus)}
+    empty = subprocess.run([str(exe), "ask", ""], capture_output=True, text=True, env=env)
+    assert empty.returncode == 2 and "question is empty" in empty.stderr
+    declined = subprocess.run([str(exe), "ask", "What is the capital of France?", "--json"],
+                              capture_output=True, text=True, env=env, timeout=300)
+    assert declined.returncode == 0, declined.stderr
+    assert json.loads(declined.stdout)["abstained"] is True

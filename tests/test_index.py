@@ -1,0 +1,116 @@
+"""The index directory: save -> load -> search, manifest checks, incremental rebuilds."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from index import (FORMAT_VERSION, CorruptIndex, IncompatibleIndex, IndexNotFound, build_index, corpus_state,
+                   indexed_state, load_index)
+from tests.conftest import FakeEmbedder
+
+
+@pytest.fixture
+def built(corpus_copy, fake_embedder):
+    index, report = build_index(corpus_copy, fake_embedder)
+    return index, report
+
+
+def test_save_load_search_gives_the_same_top_hits(built, tmp_path, fake_embedder):
+    index, _ = built
+    index.save(tmp_path / "idx")
+    loaded = load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=fake_embedder.dimension)
+    query = fake_embedder.encode(["rebuilt after betrayal"])[0]
+    before, after = index.dense_search(query, 5), loaded.dense_search(query, 5)
+    assert [r for r, _ in before] == [r for r, _ in after]
+    assert [s for _, s in before] == pytest.approx([s for _, s in after])
+    assert index.keyword_search("betrayal", 5) == loaded.keyword_search("betrayal", 5)
+    top = loaded.chunks[loaded.keyword_search("betrayal", 1)[0][0]]
+    assert "betrayal" in top.text.lower()
+    assert loaded.chunks == index.chunks
+    assert {a: x.text for a, x in loaded.articles.items()} == {a: x.text for a, x in index.articles.items()}
+
+
+def test_manifest_describes_the_index(built, tmp_path):
+    index, _ = built
+    index.save(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == {"id": "test/fake-hashing", "dimension": 64, "normalized": True}
+    assert manifest["settings"]["chunking"]["max_chars"] > 0
+    assert manifest["counts"]["articles"] == 5
+    assert manifest["counts"]["chunks"] == sum(1 for _ in open(tmp_path / "idx" / "chunks.jsonl"))
+    assert {"faiss-cpu", "bm25s", "sentence-transformers"} <= set(manifest["libraries"])
+    assert all(len(entry["sha256"]) == 64 for entry in manifest["files"].values())
+    assert "built_at" in manifest
+
+
+@pytest.mark.parametrize("model_id, dimension, message", [
+    ("sentence-transformers/other-model", 64, "built with the model 'test/fake-hashing'"),
+    ("test/fake-hashing", 384, "64-dimensional vectors"),
+])
+def test_an_index_of_another_model_or_dimension_is_refused_with_how_to_rebuild(built, tmp_path, model_id,
+                                                                               dimension, message):
+    index, _ = built
+    index.save(tmp_path / "idx")
+    with pytest.raises(IncompatibleIndex, match=message) as err:
+        load_index(tmp_path / "idx", model_id=model_id, dimension=dimension)
+    assert "closer ingest --rebuild" in str(err.value)
+
+
+def test_an_index_of_another_format_version_is_refused(built, tmp_path, fake_embedder):
+    index, _ = built
+    index.save(tmp_path / "idx")
+    path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(IncompatibleIndex, match="format version"):
+        load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=fake_embedder.dimension)
+
+
+def test_missing_and_damaged_indexes_are_told_apart(built, tmp_path, fake_embedder):
+    with pytest.raises(IndexNotFound):
+        load_index(tmp_path / "nothing", model_id=fake_embedder.model_id, dimension=64)
+    index, _ = built
+    index.save(tmp_path / "idx")
+    (tmp_path / "idx" / "chunks.faiss").unlink()
+    with pytest.raises(CorruptIndex, match="rebuild"):
+        load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=64)
+
+
+def test_rebuild_reuses_vectors_of_unchanged_files(corpus_copy, built):
+    index, _ = built
+    (corpus_copy / "005_new.md").write_text("# Phones at Dinner\n\nPut the phones away at dinner.\n",
+                                             encoding="utf-8")
+    counting = FakeEmbedder()
+    updated, report = build_index(corpus_copy, counting, previous=index)
+    assert report.embedded_chunks == 1
+    assert report.reused_chunks == len(index.chunks)
+    assert len(report.reused_files) == 5
+    assert "005_new" in updated.articles
+    assert indexed_state(updated) == corpus_state(corpus_copy)
+    # Reused vectors are the same vectors.
+    row = next(i for i, c in enumerate(updated.chunks) if c.chunk_id == index.chunks[0].chunk_id)
+    assert (updated.chunk_vectors[row] == index.chunk_vectors[0]).all()
+
+
+def test_an_unreadable_file_is_skipped_and_the_rest_indexed(corpus_copy, fake_embedder):
+    (corpus_copy / "broken.pdf").write_bytes(b"%PDF-1.7 garbage")
+    (corpus_copy / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    index, report = build_index(corpus_copy, fake_embedder)
+    assert len(index.articles) == 5
+    reasons = {s.path: s.reason for s in report.corpus.skipped}
+    assert set(reasons) == {"broken.pdf", "photo.txt"}
+    assert "not a readable PDF" in reasons["broken.pdf"] and "binary" in reasons["photo.txt"]
+    # Skipped files are recorded, so an unchanged folder is not re-read on every question.
+    assert indexed_state(index) == corpus_state(corpus_copy)
+
+
+def test_article_filter_limits_both_rankings(built, fake_embedder):
+    index, _ = built
+    only = "002_b322e63915a6628b"
+    query = fake_embedder.encode(["touch and affection"])[0]
+    for row, _ in index.dense_search(query, 10, [only]) + index.keyword_search("touch affection", 10, [only]):
+        assert index.chunks[row].article_id == only
