@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index,
-                   corpus_state, get_embedder, indexed_state, load_index)
+from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, get_embedder,
+                   is_current, load_index)
 from ingest import Article, corpus_files
 
 from .compose import DECLINE, format_answer, relevance, select_quotes
@@ -39,9 +39,10 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         except IndexNotFound:
             previous = None
         if previous is not None:
-            if indexed_state(previous) == corpus_state(settings.corpus) and previous.settings == index_settings:
+            if is_current(previous, settings.corpus, index_settings):
                 return previous, IndexStatus("loaded")
-            notify(f"The corpus in {settings.corpus} changed since the index was built; updating it.")
+            notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
+                   "updating it.")
         else:
             notify(f"No index yet at {settings.index_dir}; building it from {settings.corpus}.")
     index, report = build_index(settings.corpus, embedder, settings=index_settings, previous=previous,

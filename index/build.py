@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest import METADATA_FILE, CorpusReport, corpus_files, file_sha256, read_corpus
+from ingest import INGEST_VERSION, METADATA_FILE, CorpusReport, corpus_files, file_sha256, read_corpus
 
 from .embedders import Embedder
 from .store import CorpusIndex, IndexSettings, embedding_text
@@ -34,6 +34,12 @@ def indexed_state(index: CorpusIndex) -> dict[str, str]:
     return {name: entry["sha256"] for name, entry in index.files.items()}
 
 
+def is_current(index: CorpusIndex, corpus_dir: Path, settings: IndexSettings) -> bool:
+    """Was `index` built from this corpus, with these settings, by this version of ingest?"""
+    return (index.ingest_version == INGEST_VERSION and index.settings == settings
+            and indexed_state(index) == corpus_state(Path(corpus_dir)))
+
+
 def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
                 previous: CorpusIndex | None = None, show_progress: bool = False) -> tuple[CorpusIndex, BuildReport]:
     """Read, clean and chunk the corpus, embed the chunks and their sentences, index the terms.
@@ -45,7 +51,7 @@ def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings
     report = BuildReport(corpus)
     reusable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if previous is not None and previous.model_id == embedder.model_id \
-            and previous.settings.chunking == settings.chunking:
+            and previous.settings.chunking == settings.chunking and previous.ingest_version == INGEST_VERSION:
         for row, chunk in enumerate(previous.chunks):
             rows = previous.sentence_rows(row)
             reusable[chunk.chunk_id] = (previous.chunk_vectors[row],

@@ -23,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ingest import Article, Chunk, ChunkSettings
+from ingest import INGEST_VERSION, Article, Chunk, ChunkSettings
 
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .keywords import KeywordIndex
@@ -79,7 +79,8 @@ class CorpusIndex:
 
     def __init__(self, *, articles: list[Article], chunks: list[Chunk], chunk_vectors: np.ndarray,
                  sentence_vectors: np.ndarray, model_id: str, settings: IndexSettings,
-                 files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None) -> None:
+                 files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None,
+                 ingest_version: int = INGEST_VERSION) -> None:
         import faiss
 
         if len(chunks) != len(chunk_vectors):
@@ -90,6 +91,7 @@ class CorpusIndex:
         self.dimension = int(chunk_vectors.shape[1]) if chunk_vectors.ndim == 2 and len(chunk_vectors) else 0
         self.settings = settings
         self.files = files
+        self.ingest_version = ingest_version
         self.built_at = built_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.chunk_vectors = np.ascontiguousarray(chunk_vectors, dtype=np.float32)
         self.faiss = faiss.IndexFlatIP(self.chunk_vectors.shape[1] if self.chunk_vectors.ndim == 2 else 1)
@@ -145,6 +147,7 @@ class CorpusIndex:
         return {
             "format_version": FORMAT_VERSION,
             "model": {"id": self.model_id, "dimension": self.dimension, "normalized": True},
+            "ingest_version": self.ingest_version,
             "settings": self.settings.to_dict(),
             "embedding_text": "section heading, newline, chunk text",
             "files": self.files,
@@ -236,4 +239,4 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
     return CorpusIndex(articles=articles, chunks=chunks, chunk_vectors=vectors, sentence_vectors=sentences,
                        model_id=manifest["model"]["id"], settings=IndexSettings.from_dict(manifest["settings"]),
                        files=manifest.get("files", {}), keyword=keyword,
-                       built_at=manifest.get("built_at"))
+                       built_at=manifest.get("built_at"), ingest_version=manifest.get("ingest_version", 0))

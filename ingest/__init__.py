@@ -1,5 +1,9 @@
 """ingest: files -> clean article text, sections and chunks with exact character offsets."""
 
+# Bump when cleaning, structure or chunking changes what a file becomes: indexes made by another
+# version are rebuilt and none of their vectors reused.
+INGEST_VERSION = 1
+
 from .chunking import ChunkSettings, chunk_layout, sentence_spans
 from .clean import CleanReport, clean_blocks
 from .corpus import (METADATA_FILE, ArticleMeta, CorpusReport, IngestedFile, Skipped, corpus_files,
@@ -10,7 +14,7 @@ from .records import SECTION_SEPARATOR, Article, Block, Chunk, Section
 
 __all__ = [
     "Article", "ArticleMeta", "Block", "Chunk", "ChunkSettings", "CleanReport", "CorpusReport",
-    "EmptyDocument", "IngestError", "IngestedFile", "METADATA_FILE", "MetadataError", "SECTION_SEPARATOR",
+    "EmptyDocument", "INGEST_VERSION", "IngestError", "IngestedFile", "METADATA_FILE", "MetadataError", "SECTION_SEPARATOR",
     "SUPPORTED_SUFFIXES", "Section", "Skipped", "UnreadableFile", "UnsupportedFileType", "chunk_layout",
     "clean_blocks", "corpus_files", "file_sha256", "ingest_file", "load_document", "read_corpus",
     "read_metadata", "sentence_spans",

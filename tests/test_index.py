@@ -114,3 +114,15 @@ def test_article_filter_limits_both_rankings(built, fake_embedder):
     query = fake_embedder.encode(["touch and affection"])[0]
     for row, _ in index.dense_search(query, 10, [only]) + index.keyword_search("touch affection", 10, [only]):
         assert index.chunks[row].article_id == only
+
+
+def test_an_index_from_another_ingest_version_is_rebuilt_without_reusing_vectors(corpus_copy, built):
+    from index import IndexSettings, is_current
+
+    index, _ = built
+    assert is_current(index, corpus_copy, IndexSettings())
+    index.ingest_version = -1  # as if made by a version of ingest that cut text differently
+    assert not is_current(index, corpus_copy, IndexSettings())
+    counting = FakeEmbedder()
+    _, report = build_index(corpus_copy, counting, previous=index)
+    assert report.reused_chunks == 0 and report.embedded_chunks == len(index.chunks)
