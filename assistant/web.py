@@ -40,14 +40,19 @@ def build_chat(assistant: Assistant):
         try:
             return render_answer(assistant.ask(message))
         except BadRequest as exc:
-            return as_text(str(exc).capitalize())
+            message = str(exc)
+            return as_text(message[:1].upper() + message[1:])
 
     return gr.ChatInterface(respond, title="closer", examples=EXAMPLES, analytics_enabled=False,
                             description="Answers about relationships and emotional intimacy, "
                                         "made of exact quotes from the articles.")
 
 
-def launch(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+def launch(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
+           block: bool = True):
+    """Serve the chat; with `block=False` return the running app (for tests)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    build_chat(assistant).queue(default_concurrency_limit=2).launch(
-        server_name=host, server_port=port, share=share, show_error=True)
+    app = build_chat(assistant).queue(default_concurrency_limit=2)
+    app.launch(server_name=host, server_port=port, share=share, show_error=True, quiet=not block,
+               prevent_thread_lock=not block)
+    return app
