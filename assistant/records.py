@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+SCORE_DIGITS = 6
+
+
+def _exported(record, *scores: str, drop: tuple[str, ...] = ()) -> dict:
+    """A dataclass as a JSON-ready dict, scores rounded so that outputs compare line by line."""
+    data = asdict(record)
+    for key in drop:
+        data.pop(key)
+    for key in scores:
+        data[key] = round(data[key], SCORE_DIGITS)
+    return data
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -25,11 +37,7 @@ class Hit:
     row: int = field(default=-1, repr=False, compare=False)  # position in the index, not exported
 
     def to_dict(self) -> dict:
-        record = asdict(self)
-        record.pop("row")
-        for key in ("score", "dense_score", "keyword_score"):
-            record[key] = round(record[key], 6)
-        return record
+        return _exported(self, "score", "dense_score", "keyword_score", drop=("row",))
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,7 @@ class Citation:
     url: str | None = None
 
     def to_dict(self) -> dict:
-        record = asdict(self)
-        record["score"] = round(record["score"], 6)
-        return record
+        return _exported(self, "score")
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Answer:
             "answer": self.answer,
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
-            "relevance": round(self.relevance, 6),
+            "relevance": round(self.relevance, SCORE_DIGITS),
         }
 
 
@@ -82,9 +88,7 @@ class Mention:
     score: float
 
     def to_dict(self) -> dict:
-        record = asdict(self)
-        record["score"] = round(record["score"], 6)
-        return record
+        return _exported(self, "score")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSetti
 from ingest import Article, corpus_files
 
 from .compose import DECLINE, format_answer, relevance, select_quotes
-from .errors import CorpusMissing, EmptyQuestion, UnknownArticle
+from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
 from .records import Answer, LookupResult
 from .retrieval import retrieve
@@ -93,7 +93,7 @@ class Assistant:
             raise EmptyQuestion("the question is empty; type a question, e.g. "
                                 "\"Can emotional intimacy be rebuilt after betrayal?\"")
         if k < 1:
-            raise EmptyQuestion("--k must be at least 1")
+            raise BadRequest(f"k must be at least 1, not {k}")
         articles = self._article_filter(article_id)
         vector = self.embedder.encode([question])[0]
         hits = retrieve(self.index, vector, question, k=k, article_ids=articles)
