@@ -1,7 +1,8 @@
 """index: chunks -> normalised MiniLM vectors in FAISS plus a bm25s keyword index, saved as a
 directory that describes itself."""
 
-from .build import BuildReport, build_index, corpus_state, indexed_state, is_current
+from .build import BuildReport, build_index, corpus_state, index_documents, indexed_state, is_current
+from .cache import CachedEmbedder
 from .embedders import DEFAULT_MODEL, BundledMiniLM, Embedder, get_embedder
 from .errors import CorpusIndexError, CorruptIndex, IncompatibleIndex, IndexNotFound, ModelUnavailable
 from .keywords import KeywordIndex, tokenize
@@ -9,8 +10,8 @@ from .store import (FORMAT_VERSION, CorpusIndex, IndexSettings, SearchSettings, 
                     load_index, read_manifest)
 
 __all__ = [
-    "BuildReport", "BundledMiniLM", "CorpusIndex", "CorpusIndexError", "CorruptIndex", "DEFAULT_MODEL",
+    "BuildReport", "BundledMiniLM", "CachedEmbedder", "CorpusIndex", "CorpusIndexError", "CorruptIndex", "DEFAULT_MODEL",
     "Embedder", "FORMAT_VERSION", "IncompatibleIndex", "IndexNotFound", "IndexSettings", "KeywordIndex",
     "ModelUnavailable", "SearchSettings", "build_index", "check_manifest", "corpus_state", "embedding_text",
-    "get_embedder", "indexed_state", "is_current", "load_index", "read_manifest", "tokenize",
+    "get_embedder", "index_documents", "indexed_state", "is_current", "load_index", "read_manifest", "tokenize",
 ]

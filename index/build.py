@@ -42,15 +42,34 @@ def is_current(index: CorpusIndex, corpus_dir: Path, settings: IndexSettings) ->
 
 def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
                 previous: CorpusIndex | None = None, show_progress: bool = False) -> tuple[CorpusIndex, BuildReport]:
-    """Read, clean and chunk the corpus, embed the chunks and their sentences, index the terms.
+    """Read, clean and chunk the corpus folder, then `index_documents`.
 
-    With `previous` (an index of the same model and chunking), the vectors of files whose content
-    hash has not changed are reused instead of encoded again.
+    With `previous` (an index of the same model, chunking and ingest version), the vectors of
+    files whose content hash has not changed are reused instead of encoded again.
     """
-    corpus = read_corpus(Path(corpus_dir), settings.chunking)
+    corpus_dir = Path(corpus_dir)
+    corpus = read_corpus(corpus_dir, settings.chunking)
+    # Skipped files and the metadata are recorded too, so that a later run can tell whether
+    # anything in the folder changed since this build.
+    extra: dict[str, dict] = {}
+    for s in corpus.skipped:
+        path = corpus_dir / s.path
+        extra[s.path] = {"sha256": file_sha256(path) if path.exists() else "", "skipped": s.reason}
+    if (corpus_dir / METADATA_FILE).exists():
+        extra[METADATA_FILE] = {"sha256": file_sha256(corpus_dir / METADATA_FILE), "role": "metadata"}
+    return index_documents(corpus, embedder, settings=settings, previous=previous, show_progress=show_progress,
+                           extra_files=extra)
+
+
+def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
+                    previous: CorpusIndex | None = None, show_progress: bool = False,
+                    embed_sentences: bool = True, extra_files: dict[str, dict] | None = None
+                    ) -> tuple[CorpusIndex, BuildReport]:
+    """Embed the chunks (and, unless `embed_sentences` is off, their sentences) of ingested
+    documents and index their terms. Without sentence vectors the index serves retrieval only."""
     report = BuildReport(corpus)
     reusable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if previous is not None and previous.model_id == embedder.model_id \
+    if previous is not None and previous.model_id == embedder.model_id and previous.has_sentence_vectors \
             and previous.settings.chunking == settings.chunking and previous.ingest_version == INGEST_VERSION:
         for row, chunk in enumerate(previous.chunks):
             rows = previous.sentence_rows(row)
@@ -69,48 +88,36 @@ def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings
             report.reused_files.append(name)
         for chunk in item.chunks:
             chunks.append(chunk)
-            if same:
-                vec, sents = reusable[chunk.chunk_id]
-                chunk_vecs.append(vec)
-                sent_vecs.append(sents)
-            else:
-                chunk_vecs.append(None)
-                sent_vecs.append(None)
+            vec, sents = reusable[chunk.chunk_id] if same else (None, None)
+            chunk_vecs.append(vec)
+            sent_vecs.append(sents)
+            if not same:
                 to_embed.append(len(chunks) - 1)
         files[name] = {"sha256": item.sha256, "article_id": item.article.article_id, "chunks": len(item.chunks)}
+    files.update(extra_files or {})
 
-    texts = {item.article.article_id: item.article.text for item in corpus.files}
     if to_embed:
         encoded = embedder.encode([embedding_text(chunks[i]) for i in to_embed], show_progress=show_progress)
-        sentence_texts, owners = [], []
-        for i in to_embed:
-            text = texts[chunks[i].article_id]
-            for start, end in chunks[i].sentences:
-                sentence_texts.append(text[start:end])
-                owners.append(i)
-        sent_encoded = embedder.encode(sentence_texts, show_progress=show_progress)
         for vec, i in zip(encoded, to_embed):
             chunk_vecs[i] = vec
-        cursor = 0
-        for i in to_embed:
-            n = len(chunks[i].sentences)
-            sent_vecs[i] = sent_encoded[cursor:cursor + n]
-            cursor += n
+        if embed_sentences:
+            texts = {item.article.article_id: item.article.text for item in corpus.files}
+            sentence_texts = [texts[chunks[i].article_id][s:e] for i in to_embed for s, e in chunks[i].sentences]
+            sent_encoded = embedder.encode(sentence_texts, show_progress=show_progress)
+            cursor = 0
+            for i in to_embed:
+                n = len(chunks[i].sentences)
+                sent_vecs[i] = sent_encoded[cursor:cursor + n]
+                cursor += n
     report.embedded_chunks = len(to_embed)
     report.reused_chunks = len(chunks) - len(to_embed)
 
     dim = embedder.dimension
     chunk_matrix = np.vstack(chunk_vecs).astype(np.float32) if chunks else np.zeros((0, dim), np.float32)
-    sent_parts = [s for s in sent_vecs if len(s)]
-    sent_matrix = np.vstack(sent_parts).astype(np.float32) if sent_parts else np.zeros((0, dim), np.float32)
-    # Skipped files and the metadata are recorded too, so that a later run can tell whether
-    # anything in the folder changed since this build.
-    for s in corpus.skipped:
-        path = Path(corpus_dir) / s.path
-        files[s.path] = {"sha256": file_sha256(path) if path.exists() else "", "skipped": s.reason}
-    meta = Path(corpus_dir) / METADATA_FILE
-    if meta.exists():
-        files[METADATA_FILE] = {"sha256": file_sha256(meta), "role": "metadata"}
+    sent_matrix = None
+    if embed_sentences:
+        sent_parts = [s for s in sent_vecs if s is not None and len(s)]
+        sent_matrix = np.vstack(sent_parts).astype(np.float32) if sent_parts else np.zeros((0, dim), np.float32)
     index = CorpusIndex(articles=[f.article for f in corpus.files], chunks=chunks, chunk_vectors=chunk_matrix,
                         sentence_vectors=sent_matrix, model_id=embedder.model_id, settings=settings, files=files)
     return index, report

@@ -5,7 +5,8 @@ articles and chunks they point at, saved as a directory that describes itself.
     articles.jsonl    one cleaned article a line (all offsets point into its `text`)
     chunks.jsonl      line i describes vector i of chunks.faiss
     chunks.faiss      normalised chunk embeddings (inner product = cosine)
-    sentences.npy     normalised embeddings of every sentence, in chunk order
+    sentences.npy     normalised embeddings of every sentence, in chunk order (absent in a
+                      retrieval-only index, e.g. of a benchmark corpus)
     keyword/          bm25s index over the chunks
 """
 
@@ -78,7 +79,7 @@ class CorpusIndex:
     """Everything a search needs, in memory. Build with `index.build.build_index`, or `load`."""
 
     def __init__(self, *, articles: list[Article], chunks: list[Chunk], chunk_vectors: np.ndarray,
-                 sentence_vectors: np.ndarray, model_id: str, settings: IndexSettings,
+                 sentence_vectors: np.ndarray | None, model_id: str, settings: IndexSettings,
                  files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None,
                  ingest_version: int = INGEST_VERSION) -> None:
         import faiss
@@ -100,7 +101,11 @@ class CorpusIndex:
         # Row of the first sentence of chunk i in sentence_vectors, and one past the last.
         counts = np.array([len(c.sentences) for c in chunks], dtype=np.int64)
         self.sentence_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        if int(self.sentence_offsets[-1]) != len(sentence_vectors):
+        self.has_sentence_vectors = sentence_vectors is not None
+        if sentence_vectors is None:
+            sentence_vectors = np.zeros((0, self.chunk_vectors.shape[1] if self.chunk_vectors.ndim == 2 else 1),
+                                        dtype=np.float32)
+        elif int(self.sentence_offsets[-1]) != len(sentence_vectors):
             raise CorruptIndex(f"{int(self.sentence_offsets[-1])} sentences but {len(sentence_vectors)} vectors")
         self.sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
         self.keyword = keyword or KeywordIndex.build([c.text for c in chunks])
@@ -152,7 +157,8 @@ class CorpusIndex:
             "embedding_text": "section heading, newline, chunk text",
             "files": self.files,
             "counts": {"articles": len(self.articles), "chunks": len(self.chunks),
-                       "sentences": int(len(self.sentence_vectors))},
+                       "sentences": int(self.sentence_offsets[-1])},
+            "sentence_vectors": self.has_sentence_vectors,
             "libraries": _library_versions(),
             "built_at": self.built_at,
         }
@@ -173,7 +179,8 @@ class CorpusIndex:
                 for chunk in self.chunks:
                     f.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
             faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
-            np.save(tmp / "sentences.npy", self.sentence_vectors)
+            if self.has_sentence_vectors:
+                np.save(tmp / "sentences.npy", self.sentence_vectors)
             self.keyword.save(tmp / "keyword")
             (tmp / MANIFEST).write_text(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
@@ -228,7 +235,7 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
             chunks = [Chunk.from_dict(json.loads(line)) for line in f if line.strip()]
         flat = faiss.read_index(str(directory / "chunks.faiss"))
         vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dimension), np.float32)
-        sentences = np.load(directory / "sentences.npy")
+        sentences = np.load(directory / "sentences.npy") if manifest.get("sentence_vectors", True) else None
         keyword = KeywordIndex.load(directory / "keyword")
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndex(f"the index at {directory} is incomplete or damaged ({exc}); {REBUILD_HINT}") from exc

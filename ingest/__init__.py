@@ -7,7 +7,7 @@ INGEST_VERSION = 1
 from .chunking import ChunkSettings, chunk_layout, sentence_spans
 from .clean import CleanReport, clean_blocks
 from .corpus import (METADATA_FILE, ArticleMeta, CorpusReport, IngestedFile, Skipped, corpus_files,
-                     file_sha256, ingest_file, read_corpus, read_metadata)
+                     file_sha256, ingest_file, ingest_text, read_corpus, read_metadata)
 from .errors import EmptyDocument, IngestError, MetadataError, UnreadableFile, UnsupportedFileType
 from .loaders import SUPPORTED_SUFFIXES, load_document
 from .records import SECTION_SEPARATOR, Article, Block, Chunk, Section
@@ -16,6 +16,6 @@ __all__ = [
     "Article", "ArticleMeta", "Block", "Chunk", "ChunkSettings", "CleanReport", "CorpusReport",
     "EmptyDocument", "INGEST_VERSION", "IngestError", "IngestedFile", "METADATA_FILE", "MetadataError", "SECTION_SEPARATOR",
     "SUPPORTED_SUFFIXES", "Section", "Skipped", "UnreadableFile", "UnsupportedFileType", "chunk_layout",
-    "clean_blocks", "corpus_files", "file_sha256", "ingest_file", "load_document", "read_corpus",
+    "clean_blocks", "corpus_files", "file_sha256", "ingest_file", "ingest_text", "load_document", "read_corpus",
     "read_metadata", "sentence_spans",
 ]

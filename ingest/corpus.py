@@ -10,7 +10,7 @@ from pathlib import Path
 from .chunking import ChunkSettings, chunk_layout
 from .clean import CleanReport, clean_blocks
 from .errors import EmptyDocument, IngestError, MetadataError
-from .loaders import SUPPORTED_SUFFIXES, load_document
+from .loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document, load_plain_text
 from .records import Article, Chunk
 from .structure import lay_out
 
@@ -77,17 +77,30 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
 def ingest_file(path: Path, *, meta: ArticleMeta | None = None, settings: ChunkSettings = ChunkSettings(),
                 report: CleanReport | None = None, article_id: str | None = None) -> IngestedFile:
     """Load, clean, structure and chunk one file. Raises an `IngestError` if it can't."""
+    return _ingest_loaded(load_document(path), article_id or path.stem, source=path.name, meta=meta,
+                          sha256=file_sha256(path), settings=settings, report=report)
+
+
+def ingest_text(article_id: str, text: str, *, meta: ArticleMeta | None = None,
+                settings: ChunkSettings = ChunkSettings(), report: CleanReport | None = None) -> IngestedFile:
+    """Ingest a document given as plain text (one paragraph a line), e.g. a record of a benchmark
+    corpus. Same cleaning, structure and chunking as a `.txt` file."""
+    return _ingest_loaded(load_plain_text(text), article_id, source=article_id, meta=meta,
+                          sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), settings=settings,
+                          report=report)
+
+
+def _ingest_loaded(doc: LoadedDocument, article_id: str, *, source: str, meta: ArticleMeta | None,
+                   sha256: str, settings: ChunkSettings, report: CleanReport | None) -> IngestedFile:
     meta = meta or ArticleMeta()
-    article_id = article_id or path.stem
-    doc = load_document(path)
     blocks = clean_blocks(doc.blocks, title=meta.title or doc.title, report=report)
     if not blocks:
-        raise EmptyDocument(f"{path.name}: nothing left after removing page leftovers")
+        raise EmptyDocument(f"{source}: nothing left after removing page leftovers")
     layout = lay_out(blocks, title=meta.title or doc.title)
-    title = meta.title or layout.title or path.stem.replace("_", " ").replace("-", " ").strip()
+    title = meta.title or layout.title or Path(source).stem.replace("_", " ").replace("-", " ").strip()
     article = Article(article_id=article_id, title=title, publisher=meta.publisher, text=layout.text,
-                      sections=layout.sections, source=path.name, url=meta.url, pages=layout.pages)
-    return IngestedFile(article, chunk_layout(article_id, layout, settings), file_sha256(path))
+                      sections=layout.sections, source=source, url=meta.url, pages=layout.pages)
+    return IngestedFile(article, chunk_layout(article_id, layout, settings), sha256)
 
 
 def read_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(), *,

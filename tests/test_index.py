@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from index import (FORMAT_VERSION, CorruptIndex, IncompatibleIndex, IndexNotFound, build_index, corpus_state,
+from index import (FORMAT_VERSION, CachedEmbedder, CorruptIndex, IncompatibleIndex, IndexNotFound, build_index, corpus_state,
                    indexed_state, load_index)
 from tests.conftest import FakeEmbedder
 
@@ -126,3 +126,29 @@ def test_an_index_from_another_ingest_version_is_rebuilt_without_reusing_vectors
     counting = FakeEmbedder()
     _, report = build_index(corpus_copy, counting, previous=index)
     assert report.reused_chunks == 0 and report.embedded_chunks == len(index.chunks)
+
+
+def test_embedding_cache_encodes_each_text_once_per_model(tmp_path):
+    inner = FakeEmbedder()
+    cached_embedder = CachedEmbedder(inner, tmp_path / "cache.sqlite")
+    first = cached_embedder.encode(["a cat", "a dog", "a cat"])
+    assert inner.texts_encoded == 2  # the repeated text is encoded once
+    again = CachedEmbedder(FakeEmbedder(), tmp_path / "cache.sqlite")  # a new process, same file
+    second = again.encode(["a dog", "a cat"])
+    assert again.embedder.texts_encoded == 0 and again.hits == 2
+    assert (second == first[[1, 0]]).all()
+    other_model = CachedEmbedder(FakeEmbedder(model_id="test/other"), tmp_path / "cache.sqlite")
+    other_model.encode(["a cat"])
+    assert other_model.embedder.texts_encoded == 1  # keyed by model as well as text
+
+
+def test_retrieval_only_index_saves_and_loads_without_sentence_vectors(corpus_copy, tmp_path, fake_embedder):
+    from index import index_documents
+    from ingest import read_corpus
+
+    index, _ = index_documents(read_corpus(corpus_copy), fake_embedder, embed_sentences=False)
+    assert not index.has_sentence_vectors and fake_embedder.calls == 1
+    index.save(tmp_path / "idx")
+    assert not (tmp_path / "idx" / "sentences.npy").exists()
+    loaded = load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=fake_embedder.dimension)
+    assert not loaded.has_sentence_vectors and len(loaded.chunks) == len(index.chunks)
