@@ -95,8 +95,14 @@ class Assistant:
         if k < 1:
             raise BadRequest(f"k must be at least 1, not {k}")
         articles = self._article_filter(article_id)
-        vector = self.embedder.encode([question])[0]
-        hits = retrieve(self.index, vector, question, k=k, article_ids=articles)
+        vector = self.embed(question)
+        return self.compose(question, vector, retrieve(self.index, vector, question, k=k, article_ids=articles))
+
+    def embed(self, text: str):
+        return self.embedder.encode([text])[0]
+
+    def compose(self, question: str, vector, hits: list) -> Answer:
+        """The answer to `question` from retrieved `hits`: quotes, or a decline when none is relevant."""
         best = relevance(self.index, vector, hits)
         citations = []
         if best >= self.index.settings.search.min_relevance:
@@ -113,5 +119,5 @@ class Assistant:
         articles = self._article_filter(article_id) or self.article_ids
         if self._terms is None:
             self._terms = SentenceTerms(self.index)
-        vector = self.embedder.encode([topic])[0]
+        vector = self.embed(topic)
         return lookup_topic(self.index, self._terms, vector, topic, article_ids=articles)
