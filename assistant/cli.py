@@ -10,6 +10,7 @@ import functools
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -187,6 +188,70 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
     for s in article.sections:
         click.echo(f"{'  ' * s.level}{s.title}  [{s.start}:{s.end}]")
     click.echo("\n" + article.text)
+
+
+@cli.command(name="eval")
+@data_options
+@click.argument("testset", required=False, type=click.Path(exists=True))
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 100),
+              help="Passages per question (and the k of hit@k, MRR@k, nDCG@k).")
+@click.option("--split", default="train", show_default=True, help="Which qrels of a BEIR folder to use.")
+@click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result (per-question rows too) as JSON.")
+@click.option("--report", type=click.Path(dir_okay=False), help="Write a report with plots: FILE.html or FILE.md.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False),
+              help="Compare with a saved baseline; exit 1 when a metric fell by more than --tolerance.")
+@click.option("--save-baseline", type=click.Path(dir_okay=False), help="Save this run's metrics as a baseline.")
+@click.option("--tolerance", default=0.02, show_default=True, type=float,
+              help="How far a metric may fall below the baseline.")
+def evaluate(settings: Settings, testset: str | None, k: int, split: str, limit: int | None, as_json: bool,
+             report: str | None, baseline: str | None, save_baseline: str | None, tolerance: float):
+    """Evaluate the assistant on TESTSET (default: the built-in test set of the corpus).
+
+    TESTSET: a .jsonl or .csv file of questions, a SQuAD .json file, or a BEIR folder
+    (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). SQuAD and BEIR documents get an index of
+    their own in HOME/eval, and their embeddings are cached in HOME/cache.
+    """
+    from index import get_embedder
+
+    from .evaluation import TestSetError, compare, load_testset, open_assistant, run_evaluation
+    from .evaluation.report import terminal_table, write_report
+
+    try:
+        evalset = load_testset(testset, split=split)
+        base = None
+        if baseline:
+            try:
+                base = json.loads(Path(baseline).read_text(encoding="utf-8"))["metrics"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise BadRequest(f"{baseline} is not a baseline saved by --save-baseline ({exc})") from exc
+        progress = sys.stderr.isatty()
+        assistant = open_assistant(evalset, settings, get_embedder(), show_progress=progress, notify=_notify)
+    except TestSetError as exc:
+        raise BadInput(str(exc)) from exc
+    result = run_evaluation(assistant, evalset, k=k, show_progress=progress, limit=limit)
+    if as_json:
+        _emit_json(result.to_dict())
+    else:
+        click.echo(terminal_table(result, base))
+    if report:
+        for path in write_report(result, Path(report), base):
+            click.echo(f"Wrote {path}", err=True)
+    if save_baseline:
+        Path(save_baseline).parent.mkdir(parents=True, exist_ok=True)
+        Path(save_baseline).write_text(json.dumps({"testset": result.testset, "k": k, "metrics": result.metrics},
+                                                  indent=2) + "\n", encoding="utf-8")
+        click.echo(f"Saved the baseline to {save_baseline}", err=True)
+    failed = False
+    for error in result.errors:
+        click.echo(f"Error: {error}", err=True)
+        failed = True
+    if base is not None:
+        for name, before, now in compare(result.metrics, base, tolerance):
+            click.echo(f"Regression: {name} fell from {before:.3f} to {now:.3f} (tolerance {tolerance})", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
 
 
 @cli.command()

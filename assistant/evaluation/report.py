@@ -1,0 +1,170 @@
+"""Evaluation reports: a terminal table, and an HTML or Markdown report with plots.
+
+Plots: hit@n for n = 1..10 (how deep the right passage sits), and the distributions of the top
+similarity for answerable and unanswerable questions with the declining threshold drawn in,
+which shows where the threshold should sit.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from pathlib import Path
+
+from .runner import EvalResult
+
+METRIC_LABELS = {
+    "hit@1": "passage hit@1", "hit@3": "passage hit@3", "quote_hit@1": "quote hit@1", "quote_hit@3": "quote hit@3",
+    "citation_exactness": "citation exactness", "token_f1": "token F1 vs reference",
+    "similarity": "embedding similarity vs reference", "declined_unanswerable": "unanswerable declined",
+    "wrongly_declined": "answerable wrongly declined", "pass_rate": "questions passed",
+    "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)", "latency_max_ms": "latency max (ms)",
+}
+
+
+def label(name: str) -> str:
+    if name in METRIC_LABELS:
+        return METRIC_LABELS[name]
+    for prefix, text in (("hit@", "passage hit@"), ("mrr@", "MRR@"), ("ndcg@", "nDCG@"),
+                         ("article_recall@", "article recall@")):
+        if name.startswith(prefix):
+            return text + name[len(prefix):]
+    return name
+
+
+def format_value(value: float | None, name: str = "") -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}" if name.endswith("_ms") else f"{value:.3f}"
+
+
+def metrics_table(result: EvalResult, baseline: dict[str, float | None] | None = None) -> list[tuple[str, ...]]:
+    rows = []
+    for name, value in result.metrics.items():
+        row = (label(name), format_value(value, name))
+        if baseline is not None:
+            base = baseline.get(name)
+            delta = "" if base is None or value is None else f"{value - base:+.3f}"
+            row += (format_value(base, name), delta)
+        rows.append(row)
+    return rows
+
+
+def terminal_table(result: EvalResult, baseline=None) -> str:
+    header = ("metric", "value") + (("baseline", "change") if baseline is not None else ())
+    rows = [header] + metrics_table(result, baseline)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [f"{result.testset}: {result.questions} questions, k = {result.k}, model {result.model}"]
+    for i, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) if j == 0 else cell.rjust(w) for j, (cell, w) in enumerate(zip(row, widths))))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    failed = [r for r in result.rows if not r["pass"]]
+    lines.append(f"{len(result.rows) - len(failed)} of {len(result.rows)} questions passed.")
+    return "\n".join(lines)
+
+
+def _figures(result: EvalResult) -> dict[str, bytes]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
+    ns = list(range(1, len(result.hit_curve) + 1))
+    ax.plot(ns, result.hit_curve, marker="o")
+    ax.set_xticks(ns)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("n (passages read)")
+    ax.set_ylabel("share of answerable questions")
+    ax.set_title("hit@n: a relevant passage among the first n")
+    ax.grid(alpha=0.3)
+    figures["hit_at_n"] = _png(fig)
+
+    answerable = [r["relevance"] for r in result.rows if r["answerable"]]
+    unanswerable = [r["relevance"] for r in result.rows if not r["answerable"]]
+    fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
+    bins = [i / 40 for i in range(-4, 41)]
+    ax.hist(answerable, bins=bins, alpha=0.6, label=f"answerable ({len(answerable)})")
+    if unanswerable:
+        ax.hist(unanswerable, bins=bins, alpha=0.6, label=f"unanswerable ({len(unanswerable)})")
+    ax.axvline(result.threshold, color="black", linestyle="--", label=f"declining threshold {result.threshold:.2f}")
+    ax.set_xlabel("top similarity of question and corpus")
+    ax.set_ylabel("questions")
+    ax.set_title("Top scores: where to decline")
+    ax.legend(fontsize=8)
+    figures["top_scores"] = _png(fig)
+    plt.close("all")
+    return figures
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _question_rows(result: EvalResult) -> list[tuple[str, ...]]:
+    rows = []
+    for r in result.rows:
+        expected = "; ".join(r.get("expected_quotes") or r.get("expected_articles") or []) or "(decline)"
+        if r.get("cited"):
+            got = " | ".join(f"[{c['n']}] {c['article_id']}: {c['quote'][:120]}" for c in r["cited"][:3])
+        elif r["abstained"]:
+            got = "(declined)"
+        else:
+            got = ", ".join(x["article_id"] for x in r.get("retrieved", [])[:3])
+        rows.append(("pass" if r["pass"] else "FAIL", r["id"], r["question"], expected, got,
+                     f"{r['relevance']:.3f}"))
+    return rows
+
+
+def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
+    """Write an HTML report (one file, plots inline) or, for a .md path, Markdown with PNGs beside it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figures = _figures(result)
+    if path.suffix.lower() in (".md", ".markdown"):
+        written = [path]
+        images = []
+        for name, data in figures.items():
+            image = path.with_name(f"{path.stem}-{name}.png")
+            image.write_bytes(data)
+            written.append(image)
+            images.append(f"![{name}]({image.name})")
+        table = metrics_table(result, baseline)
+        header = "| metric | value |" + (" baseline | change |" if baseline is not None else "")
+        lines = [f"# Evaluation: {result.testset}", "",
+                 f"{result.questions} questions, k = {result.k}, model `{result.model}`.", "",
+                 header, "|" + " --- |" * (4 if baseline is not None else 2)]
+        lines += ["| " + " | ".join(row) + " |" for row in table]
+        lines += [""] + [f"**Error:** {e}" for e in result.errors] + [""] + images + ["", "## Questions", "",
+                  "| result | id | question | expected | cited or retrieved | top score |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
+                  for row in _question_rows(result)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return written
+    esc = html.escape
+    table = metrics_table(result, baseline)
+    head = "<tr><th>metric</th><th>value</th>" + ("<th>baseline</th><th>change</th>" if baseline else "") + "</tr>"
+    metric_rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in table)
+    question_rows = "".join(
+        f"<tr class='{'pass' if row[0] == 'pass' else 'fail'}'>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+        for row in _question_rows(result))
+    images = "".join(f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+                     for name, data in figures.items())
+    errors = "".join(f"<p class='error'>Error: {esc(e)}</p>" for e in result.errors)
+    path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation: {esc(result.testset)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px}}tr.fail td:first-child{{color:#b00;font-weight:bold}}
+.error{{color:#b00}}img{{margin:1em 1em 0 0}}</style></head><body>
+<h1>Evaluation: {esc(result.testset)}</h1><p>{result.questions} questions, k = {result.k}, model {esc(result.model)}.</p>
+{errors}<table>{head}{metric_rows}</table>{images}
+<h2>Questions</h2><table><tr><th>result</th><th>id</th><th>question</th><th>expected</th><th>cited or retrieved</th>
+<th>top score</th></tr>{question_rows}</table></body></html>
+""", encoding="utf-8")
+    return [path]

@@ -1,0 +1,211 @@
+"""Run a test set through the assistant and measure retrieval, answers, declining and latency.
+
+Deterministic: the same index and test set give the same numbers on every run (latency aside).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index import CachedEmbedder, Embedder, IndexNotFound, IndexSettings, index_documents, load_index
+from ingest import INGEST_VERSION, ArticleMeta, CorpusReport, IngestError, Skipped, ingest_text
+
+from ..retrieval import retrieve
+from ..service import Assistant
+from ..settings import Settings
+from . import metrics as m
+from .testsets import EvalCase, EvalSet
+
+CURVE_DEPTH = 10  # hit@n is drawn for n = 1..10 whatever k is
+
+
+@dataclass
+class EvalResult:
+    testset: str
+    format: str
+    unit: str
+    k: int
+    model: str
+    questions: int
+    metrics: dict[str, float | None]
+    hit_curve: list[float]
+    threshold: float
+    rows: list[dict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "testset"
+
+
+def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, show_progress: bool = False,
+                   notify=lambda message: None) -> Assistant:
+    """The assistant to evaluate: the user's own index for a test set about the corpus; for a
+    BEIR or SQuAD set, an index of its own documents under HOME/eval/, never mixed with the user's.
+    Those documents' embeddings are cached in HOME/cache/embeddings.sqlite."""
+    if evalset.own_corpus:
+        assistant = Assistant.open(settings, embedder=embedder, notify=notify, show_progress=show_progress)
+        evalset.check_articles(assistant.article_ids)
+        return assistant
+    directory = settings.home / "eval" / f"{_slug(evalset.name)}-{evalset.fingerprint}"
+    try:
+        index = load_index(directory, model_id=embedder.model_id, dimension=embedder.dimension)
+        if index.settings == IndexSettings() and index.ingest_version == INGEST_VERSION:
+            return Assistant(index, embedder)
+    except IndexNotFound:
+        pass
+    notify(f"Indexing the {len(evalset.documents)} documents of {evalset.name} into {directory}.")
+    corpus = CorpusReport()
+    for doc in evalset.documents:
+        try:
+            corpus.files.append(ingest_text(doc.doc_id, doc.text, meta=ArticleMeta(title=doc.title or None),
+                                            report=corpus.cleaning))
+        except IngestError as exc:
+            corpus.skipped.append(Skipped(doc.doc_id, str(exc)))
+    cached = CachedEmbedder(embedder, settings.home / "cache" / "embeddings.sqlite", desc=f"Encoding {evalset.name}")
+    # A BEIR set is judged on retrieval alone: its sentences are not embedded.
+    index, _ = index_documents(corpus, cached, show_progress=show_progress, embed_sentences=evalset.unit == "passage",
+                               extra_files={"source": {"sha256": evalset.fingerprint, "path": str(evalset.source)}})
+    index.save(directory)
+    return Assistant(index, embedder)
+
+
+def run_evaluation(assistant: Assistant, evalset: EvalSet, *, k: int = 5, show_progress: bool = False,
+                   limit: int | None = None) -> EvalResult:
+    from tqdm import tqdm
+
+    cases = evalset.cases[:limit] if limit else evalset.cases
+    index = assistant.index
+    folded_chunks = [m.fold(c.text) for c in index.chunks] if evalset.unit == "passage" else []
+    rows, errors = [], []
+    # Load the model and warm torch up first: latency is the time of an answer, not of start-up.
+    for _ in range(3):
+        assistant.embed("warm-up question about trust")
+    for case in tqdm(cases, desc="Evaluating", unit="question", disable=not show_progress):
+        if evalset.unit == "document":
+            rows.append(_document_row(assistant, case, k))
+        else:
+            rows.append(_passage_row(assistant, case, k, folded_chunks))
+    exactness = _mean_of(rows, "exact_citations", "citations")
+    if exactness is not None and exactness < 1.0:
+        bad = [r["id"] for r in rows if r.get("exact_citations", 0) < r.get("citations", 0)]
+        errors.append(f"citation exactness is {exactness:.4f}, not 1.0: a quote differs from its article's text "
+                      f"(questions {', '.join(bad[:10])})")
+    return EvalResult(testset=evalset.name, format=evalset.format, unit=evalset.unit, k=k, model=index.model_id,
+                      questions=len(rows), metrics=_aggregate(rows, k, evalset.unit),
+                      hit_curve=[_mean([r["curve"][n] for r in rows if r["answerable"]]) or 0.0
+                                 for n in range(CURVE_DEPTH)],
+                      threshold=index.settings.search.min_relevance, rows=rows, errors=errors)
+
+
+def _relevant_passage(case: EvalCase, article_id: str, folded_text: str) -> bool:
+    if case.expected_quotes:
+        return any(m.fold(q) in folded_text for q in case.expected_quotes)
+    return article_id in case.expected_articles
+
+
+def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: list[str]) -> dict:
+    index = assistant.index
+    started = time.perf_counter()
+    vector = assistant.embed(case.question)
+    hits = retrieve(index, vector, case.question, k=max(k, CURVE_DEPTH))
+    answer = assistant.compose(case.question, vector, hits[:k])
+    latency = (time.perf_counter() - started) * 1000
+    relevant = [_relevant_passage(case, h.article_id, folded_chunks[h.row]) for h in hits]
+    total = sum(_relevant_passage(case, c.article_id, folded_chunks[i]) for i, c in enumerate(index.chunks))
+    cited = []
+    for c in answer.citations:
+        exact = index.articles[c.article_id].text[c.start:c.end] == c.quote
+        cited.append({"n": c.n, "article_id": c.article_id, "section": c.section, "quote": c.quote, "exact": exact,
+                      "relevant": _relevant_passage(case, c.article_id, m.fold(c.quote))})
+    row = {
+        "id": case.id, "question": case.question, "kind": case.kind, "answerable": case.answerable,
+        "expected_articles": list(case.expected_articles), "expected_quotes": list(case.expected_quotes),
+        "abstained": answer.abstained, "relevance": answer.relevance, "latency_ms": latency,
+        "retrieved": [{"rank": h.rank, "article_id": h.article_id, "section": h.section, "relevant": rel}
+                      for h, rel in zip(hits[:k], relevant)],
+        "cited": cited, "citations": len(cited), "exact_citations": sum(c["exact"] for c in cited),
+        "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
+    }
+    if case.answerable:
+        row.update({
+            "hit@1": m.hit_at(relevant, 1), "hit@3": m.hit_at(relevant, 3), f"hit@{k}": m.hit_at(relevant, k),
+            f"mrr@{k}": m.reciprocal_rank(relevant, k), f"ndcg@{k}": m.ndcg_at(relevant, k, total),
+            f"article_recall@{k}": (m.recall({h.article_id for h in hits[:k]}, set(case.expected_articles))
+                                    if case.expected_articles else None),
+            "quote_hit@1": m.hit_at([c["relevant"] for c in cited], 1),
+            "quote_hit@3": m.hit_at([c["relevant"] for c in cited], 3),
+        })
+        row["pass"] = not answer.abstained and bool(row["quote_hit@3"])
+    else:
+        row["pass"] = answer.abstained
+    if case.reference_answer:
+        said = " ".join(c.quote for c in answer.citations) if not answer.abstained else answer.answer
+        row["token_f1"] = m.token_f1(said, case.reference_answer)
+        vectors = assistant.embedder.encode([said, case.reference_answer])
+        row["similarity"] = float(np.dot(vectors[0], vectors[1]))
+        row["answer"] = said
+    return row
+
+
+def _document_row(assistant: Assistant, case: EvalCase, k: int) -> dict:
+    """BEIR: passages are folded into documents (each ranked by its best passage)."""
+    index = assistant.index
+    started = time.perf_counter()
+    vector = assistant.embed(case.question)
+    hits = retrieve(index, vector, case.question, k=2 * index.settings.search.candidates)
+    latency = (time.perf_counter() - started) * 1000
+    docs = list(dict.fromkeys(h.article_id for h in hits))
+    expected = set(case.expected_articles)
+    relevant = [d in expected for d in docs]
+    return {
+        "id": case.id, "question": case.question, "kind": None, "answerable": True,
+        "expected_articles": sorted(expected), "retrieved": [{"rank": i + 1, "article_id": d, "relevant": r}
+                                                             for i, (d, r) in enumerate(zip(docs[:k], relevant))],
+        "latency_ms": latency, "relevance": hits[0].dense_score if hits else 0.0, "abstained": False,
+        "hit@1": m.hit_at(relevant, 1), "hit@3": m.hit_at(relevant, 3), f"hit@{k}": m.hit_at(relevant, k),
+        f"mrr@{k}": m.reciprocal_rank(relevant, k), f"ndcg@{k}": m.ndcg_at(relevant, k, len(expected)),
+        f"article_recall@{k}": m.recall(set(docs[:k]), expected),
+        "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
+        "pass": bool(m.hit_at(relevant, k)),
+    }
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return m.mean(values)
+
+
+def _mean_of(rows: list[dict], numerator: str, denominator: str) -> float | None:
+    total = sum(r.get(denominator, 0) for r in rows)
+    return sum(r.get(numerator, 0) for r in rows) / total if total else None
+
+
+def _aggregate(rows: list[dict], k: int, unit: str) -> dict[str, float | None]:
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    out: dict[str, float | None] = {}
+    for name in ("hit@1", "hit@3", f"hit@{k}", f"mrr@{k}", f"ndcg@{k}", f"article_recall@{k}"):
+        out[name] = _mean(r.get(name) for r in answerable)
+    if unit == "passage":
+        out["quote_hit@1"] = _mean(r.get("quote_hit@1") for r in answerable)
+        out["quote_hit@3"] = _mean(r.get("quote_hit@3") for r in answerable)
+        out["citation_exactness"] = _mean_of(rows, "exact_citations", "citations")
+        out["token_f1"] = _mean(r.get("token_f1") for r in rows)
+        out["similarity"] = _mean(r.get("similarity") for r in rows)
+        out["declined_unanswerable"] = _mean(float(r["abstained"]) for r in unanswerable)
+        out["wrongly_declined"] = _mean(float(r["abstained"]) for r in answerable)
+    out["pass_rate"] = _mean(float(r["pass"]) for r in rows)
+    latencies = [r["latency_ms"] for r in rows]
+    out["latency_p50_ms"] = m.percentile(latencies, 0.5)
+    out["latency_p95_ms"] = m.percentile(latencies, 0.95)
+    out["latency_max_ms"] = max(latencies) if latencies else None
+    return out
