@@ -15,7 +15,7 @@ from pathlib import Path
 from .runner import EvalResult
 
 METRIC_LABELS = {
-    "hit@1": "passage hit@1", "hit@3": "passage hit@3", "quote_hit@1": "quote hit@1", "quote_hit@3": "quote hit@3",
+    "quote_hit@1": "quote hit@1", "quote_hit@3": "quote hit@3",
     "citation_exactness": "citation exactness", "token_f1": "token F1 vs reference",
     "similarity": "embedding similarity vs reference", "declined_unanswerable": "unanswerable declined",
     "wrongly_declined": "answerable wrongly declined", "pass_rate": "questions passed",
@@ -23,10 +23,10 @@ METRIC_LABELS = {
 }
 
 
-def label(name: str) -> str:
+def label(name: str, unit: str = "passage") -> str:
     if name in METRIC_LABELS:
         return METRIC_LABELS[name]
-    for prefix, text in (("hit@", "passage hit@"), ("mrr@", "MRR@"), ("ndcg@", "nDCG@"),
+    for prefix, text in (("hit@", f"{unit} hit@"), ("mrr@", "MRR@"), ("ndcg@", "nDCG@"),
                          ("article_recall@", "article recall@")):
         if name.startswith(prefix):
             return text + name[len(prefix):]
@@ -42,7 +42,7 @@ def format_value(value: float | None, name: str = "") -> str:
 def metrics_table(result: EvalResult, baseline: dict[str, float | None] | None = None) -> list[tuple[str, ...]]:
     rows = []
     for name, value in result.metrics.items():
-        row = (label(name), format_value(value, name))
+        row = (label(name, result.unit), format_value(value, name))
         if baseline is not None:
             base = baseline.get(name)
             delta = "" if base is None or value is None else f"{value - base:+.3f}"
@@ -77,9 +77,9 @@ def _figures(result: EvalResult) -> dict[str, bytes]:
     ax.plot(ns, result.hit_curve, marker="o")
     ax.set_xticks(ns)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("n (passages read)")
+    ax.set_xlabel(f"n ({result.unit}s read)")
     ax.set_ylabel("share of answerable questions")
-    ax.set_title("hit@n: a relevant passage among the first n")
+    ax.set_title(f"hit@n: a relevant {result.unit} among the first n")
     ax.grid(alpha=0.3)
     figures["hit_at_n"] = _png(fig)
 
