@@ -28,9 +28,17 @@ class _Candidate:
     score: float
 
 
+# How a sentence is scored as a quote: its own similarity to the question, its passage's (which
+# carries the heading's context), and its passage's place in the fused ranking (1 for the first).
+SENTENCE_WEIGHT = 0.75
+PASSAGE_WEIGHT = 0.25
+RANK_WEIGHT = 0.0
+
+
 def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
     found = []
     for hit in hits:
+        rank_score = 1.0 / hit.rank
         rows = index.sentence_rows(hit.row)
         if not len(rows):
             continue
@@ -38,7 +46,7 @@ def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -
         for position, ((start, end), sim) in enumerate(zip(index.chunks[hit.row].sentences, sims)):
             # The passage's similarity carries its heading's context ("Can ... after betrayal?")
             # to sentences that answer it without repeating it ("Yes, ... is possible.").
-            score = 0.75 * float(sim) + 0.25 * hit.dense_score
+            score = SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * hit.dense_score + RANK_WEIGHT * rank_score
             found.append(_Candidate(hit, position, start, end, float(sim), score))
     return found
 
@@ -115,6 +123,12 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
         taken.setdefault(cand.hit.chunk_id, set()).update(used)
         chosen.append((cand.hit.chunk_id, start, end, cand.score, cand.hit))
     chosen = _merge_adjacent(index, chosen)
+    # Quotes are grouped by article (the article of the best quote first) and numbered in the
+    # order a person reads them.
+    best_of: dict[str, float] = {}
+    for _, _, _, score, hit in chosen:
+        best_of[hit.article_id] = max(best_of.get(hit.article_id, score), score)
+    chosen.sort(key=lambda item: (-best_of[item[4].article_id], item[4].article_id, -item[3]))
     citations = []
     for n, (_, start, end, score, hit) in enumerate(chosen, start=1):
         article = index.articles[hit.article_id]
@@ -144,11 +158,42 @@ def _merge_adjacent(index: CorpusIndex, chosen):
     return merged
 
 
-def format_answer(citations: list[Citation]) -> str:
-    """What a person reads: each quote in quotation marks, followed by its citation marker."""
+NEAR_MISS = "The articles don't cover this directly; the closest passage is:"
+_NUMBERS = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
+
+
+def _count(n: int) -> str:
+    return _NUMBERS[n] if n < len(_NUMBERS) else str(n)
+
+
+def lead_line(citations: list[Citation], articles_searched: int) -> str:
+    """How many of the articles searched speak to the question."""
+    speaking = len({c.article_id for c in citations})
+    if articles_searched == 1:
+        return "The article speaks to this."
+    if speaking == articles_searched:
+        return f"All {_count(speaking).lower()} articles speak to this."
+    verb = "speaks" if speaking == 1 else "speak"
+    return f"{_count(speaking)} of the {_count(articles_searched).lower()} articles {verb} to this."
+
+
+def format_answer(citations: list[Citation], articles_searched: int = 0) -> str:
+    """What a person reads: a lead line, then the quotes grouped by article, each quote in
+    quotation marks followed by its citation marker."""
     if not citations:
         return DECLINE
-    return "\n\n".join(f"“{c.quote}” [{c.n}]" for c in citations)
+    lines = [lead_line(citations, articles_searched)] if articles_searched else []
+    current = None
+    for c in citations:
+        if c.article_id != current:
+            current = c.article_id
+            lines.append(f"{c.title} ({c.publisher}):" if c.publisher else f"{c.title}:")
+        lines.append(f"“{c.quote}” [{c.n}]")
+    return "\n\n".join(lines)
+
+
+def format_near_miss(citation: Citation) -> str:
+    return f"{NEAR_MISS}\n\n“{citation.quote}” [{citation.n}]"
 
 
 def format_source(citation: Citation) -> str:

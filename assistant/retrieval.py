@@ -18,6 +18,21 @@ def fuse_rankings(rankings: list[list[int]], *, k: int = 60) -> dict[int, float]
     return fused
 
 
+def fuse_scores(rankings: list[list[tuple[int, float]]], weights: list[float]) -> dict[int, float]:
+    """Convex combination of min-max normalised scores; an item missing from a ranking gets 0 there
+    (Bruch et al. 2023, "An Analysis of Fusion Functions for Hybrid Retrieval")."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        if not ranking:
+            continue
+        scores = [s for _, s in ranking]
+        low, high = min(scores), max(scores)
+        span = high - low
+        for row, score in ranking:
+            fused[row] = fused.get(row, 0.0) + weight * ((score - low) / span if span > 0 else 1.0)
+    return fused
+
+
 def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: int = 5,
              article_ids: list[str] | None = None) -> list[Hit]:
     """The `k` best passages for a question, best first, each with its dense and keyword ranks."""
@@ -27,7 +42,10 @@ def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: 
     dense_rank = {row: r for r, (row, _) in enumerate(dense, start=1)}
     keyword_rank = {row: r for r, (row, _) in enumerate(keyword, start=1)}
     keyword_score = dict(keyword)
-    fused = fuse_rankings([[row for row, _ in dense], [row for row, _ in keyword]], k=settings.rrf_k)
+    if settings.fusion == "convex":
+        fused = fuse_scores([dense, keyword], [settings.dense_weight, 1.0 - settings.dense_weight])
+    else:
+        fused = fuse_rankings([[row for row, _ in dense], [row for row, _ in keyword]], k=settings.rrf_k)
     # Ties (same fused score) go to the passage closer in meaning, then to article order.
     cosine = index.chunk_vectors @ query_vector if fused else np.zeros(0)
     order = sorted(fused, key=lambda row: (-fused[row], -cosine[row], row))[:k]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, get_embedder,
                    is_current, load_index)
 from ingest import Article, corpus_files
 
-from .compose import DECLINE, format_answer, relevance, select_quotes
+from .compose import DECLINE, format_answer, format_near_miss, relevance, select_quotes
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
 from .records import Answer, LookupResult
@@ -96,20 +96,29 @@ class Assistant:
             raise BadRequest(f"k must be at least 1, not {k}")
         articles = self._article_filter(article_id)
         vector = self.embed(question)
-        return self.compose(question, vector, retrieve(self.index, vector, question, k=k, article_ids=articles))
+        hits = retrieve(self.index, vector, question, k=k, article_ids=articles)
+        return self.compose(question, vector, hits, articles_searched=len(articles or self.article_ids))
 
     def embed(self, text: str):
         return self.embedder.encode([text])[0]
 
-    def compose(self, question: str, vector, hits: list) -> Answer:
-        """The answer to `question` from retrieved `hits`: quotes, or a decline when none is relevant."""
+    def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
+        """The answer to `question` from retrieved `hits`.
+
+        Below `min_relevance` the assistant declines. Between it and `confident_relevance` the
+        question is near the articles but not answered by them: the answer says so and offers the
+        closest passage (still marked as declined). Above, it answers with quotes.
+        """
+        search = self.index.settings.search
         best = relevance(self.index, vector, hits)
-        citations = []
-        if best >= self.index.settings.search.min_relevance:
-            citations = select_quotes(self.index, vector, hits)
+        citations = select_quotes(self.index, vector, hits) if best >= search.min_relevance else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
-        return Answer(question, False, format_answer(citations), citations, hits, best)
+        if best < search.confident_relevance:
+            closest = replace(citations[0], n=1)
+            return Answer(question, True, format_near_miss(closest), [closest], hits, best)
+        searched = articles_searched if articles_searched is not None else len(self.article_ids)
+        return Answer(question, False, format_answer(citations, searched), citations, hits, best)
 
     def lookup(self, topic: str, *, article_id: str | None = None) -> LookupResult:
         """Every passage of each article (or one) that speaks to a topic, in article order."""

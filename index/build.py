@@ -68,27 +68,31 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
     """Embed the chunks (and, unless `embed_sentences` is off, their sentences) of ingested
     documents and index their terms. Without sentence vectors the index serves retrieval only."""
     report = BuildReport(corpus)
-    reusable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # A chunk keeps its vectors when the text that was embedded for it is the same text now.
+    reusable: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
     if previous is not None and previous.model_id == embedder.model_id and previous.has_sentence_vectors \
-            and previous.settings.chunking == settings.chunking and previous.ingest_version == INGEST_VERSION:
+            and previous.ingest_version == INGEST_VERSION:
         for row, chunk in enumerate(previous.chunks):
             rows = previous.sentence_rows(row)
-            reusable[chunk.chunk_id] = (previous.chunk_vectors[row],
+            reusable[chunk.chunk_id] = (previous.context_text(chunk), previous.chunk_vectors[row],
                                         previous.sentence_vectors[rows.start:rows.stop])
 
-    chunks, chunk_vecs, sent_vecs = [], [], []
+    titles = {item.article.article_id: item.article.title for item in corpus.files}
+    chunks, texts, chunk_vecs, sent_vecs = [], [], [], []
     to_embed: list[int] = []  # positions in `chunks` that need encoding
     files: dict[str, dict] = {}
     for item in corpus.files:
         name = item.article.source
         old = previous.files.get(name) if previous is not None else None
+        item_texts = [embedding_text(c, titles[c.article_id], settings.context) for c in item.chunks]
         same = old is not None and old.get("sha256") == item.sha256 and all(
-            c.chunk_id in reusable for c in item.chunks)
+            c.chunk_id in reusable and reusable[c.chunk_id][0] == text for c, text in zip(item.chunks, item_texts))
         if same:
             report.reused_files.append(name)
-        for chunk in item.chunks:
+        for chunk, text in zip(item.chunks, item_texts):
             chunks.append(chunk)
-            vec, sents = reusable[chunk.chunk_id] if same else (None, None)
+            texts.append(text)
+            _, vec, sents = reusable[chunk.chunk_id] if same else (None, None, None)
             chunk_vecs.append(vec)
             sent_vecs.append(sents)
             if not same:
@@ -97,12 +101,12 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
     files.update(extra_files or {})
 
     if to_embed:
-        encoded = embedder.encode([embedding_text(chunks[i]) for i in to_embed], show_progress=show_progress)
+        encoded = embedder.encode([texts[i] for i in to_embed], show_progress=show_progress)
         for vec, i in zip(encoded, to_embed):
             chunk_vecs[i] = vec
         if embed_sentences:
-            texts = {item.article.article_id: item.article.text for item in corpus.files}
-            sentence_texts = [texts[chunks[i].article_id][s:e] for i in to_embed for s, e in chunks[i].sentences]
+            article_texts = {item.article.article_id: item.article.text for item in corpus.files}
+            sentence_texts = [article_texts[chunks[i].article_id][s:e] for i in to_embed for s, e in chunks[i].sentences]
             sent_encoded = embedder.encode(sentence_texts, show_progress=show_progress)
             cursor = 0
             for i in to_embed:

@@ -24,7 +24,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ingest import INGEST_VERSION, Article, Chunk, ChunkSettings
+from ingest import INGEST_VERSION, INTRODUCTION, Article, Chunk, ChunkSettings
 
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .keywords import KeywordIndex
@@ -39,30 +39,47 @@ class SearchSettings:
     """How dense and keyword rankings are fused, and when an answer is declined."""
 
     candidates: int = 50  # how deep each ranking is read before fusion
+    fusion: str = "rrf"  # "rrf": reciprocal-rank fusion; "convex": weighted sum of min-max normalised scores
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
-    min_relevance: float = 0.35  # best cosine below this: the articles don't cover the question
+    dense_weight: float = 0.5  # convex fusion: weight of the dense score, the keyword score gets the rest
+    min_relevance: float = 0.35  # best similarity below this: the articles don't cover the question
+    confident_relevance: float = 0.35  # below this (and above min_relevance): "not directly; the closest is"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+CONTEXTS = ("none", "section", "title+section")
 
 
 @dataclass(frozen=True)
 class IndexSettings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    context: str = "section"  # what is put before a passage when it is embedded and its terms indexed
 
     def to_dict(self) -> dict:
-        return {"chunking": self.chunking.to_dict(), "search": self.search.to_dict()}
+        return {"chunking": self.chunking.to_dict(), "search": self.search.to_dict(), "context": self.context}
 
     @classmethod
     def from_dict(cls, data: dict) -> "IndexSettings":
-        return cls(ChunkSettings(**data.get("chunking", {})), SearchSettings(**data.get("search", {})))
+        return cls(ChunkSettings(**data.get("chunking", {})), SearchSettings(**data.get("search", {})),
+                   data.get("context", "section"))
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded for a chunk: its section heading gives context the passage itself may lack
-    ("Can emotional intimacy be rebuilt after betrayal?" heads a passage that never says so)."""
-    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+def embedding_text(chunk: Chunk, title: str = "", context: str = "section") -> str:
+    """What is embedded and keyword-indexed for a chunk: the passage, after the context it lacks.
+
+    The section heading says what a passage answers ("Can emotional intimacy be rebuilt after
+    betrayal?" heads a passage that never says so); the title says what the document is about.
+    The heading-less "Introduction" adds nothing and is left out. The context is never quoted.
+    """
+    parts = []
+    if context == "title+section" and title:
+        parts.append(title)
+    if context in ("section", "title+section") and chunk.section and chunk.section != INTRODUCTION:
+        parts.append(chunk.section)
+    return "\n".join(parts + [chunk.text])
 
 
 def _library_versions() -> dict[str, str]:
@@ -108,11 +125,14 @@ class CorpusIndex:
         elif int(self.sentence_offsets[-1]) != len(sentence_vectors):
             raise CorruptIndex(f"{int(self.sentence_offsets[-1])} sentences but {len(sentence_vectors)} vectors")
         self.sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
-        self.keyword = keyword or KeywordIndex.build([c.text for c in chunks])
+        self.keyword = keyword or KeywordIndex.build([self.context_text(c) for c in chunks])
         self._article_rows: dict[str, np.ndarray] = {}
         for i, chunk in enumerate(chunks):
             self._article_rows.setdefault(chunk.article_id, []).append(i)
         self._article_rows = {k: np.array(v) for k, v in self._article_rows.items()}
+
+    def context_text(self, chunk: Chunk) -> str:
+        return embedding_text(chunk, self.articles[chunk.article_id].title, self.settings.context)
 
     # -- search -------------------------------------------------------------------------------
     def dense_search(self, query_vector: np.ndarray, n: int, article_ids: Iterable[str] | None = None
@@ -154,7 +174,6 @@ class CorpusIndex:
             "model": {"id": self.model_id, "dimension": self.dimension, "normalized": True},
             "ingest_version": self.ingest_version,
             "settings": self.settings.to_dict(),
-            "embedding_text": "section heading, newline, chunk text",
             "files": self.files,
             "counts": {"articles": len(self.articles), "chunks": len(self.chunks),
                        "sentences": int(self.sentence_offsets[-1])},

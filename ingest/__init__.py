@@ -11,10 +11,11 @@ from .corpus import (METADATA_FILE, ArticleMeta, CorpusReport, IngestedFile, Ski
 from .errors import EmptyDocument, IngestError, MetadataError, UnreadableFile, UnsupportedFileType
 from .loaders import SUPPORTED_SUFFIXES, load_document
 from .records import SECTION_SEPARATOR, Article, Block, Chunk, Section
+from .structure import INTRODUCTION
 
 __all__ = [
     "Article", "ArticleMeta", "Block", "Chunk", "ChunkSettings", "CleanReport", "CorpusReport",
-    "EmptyDocument", "INGEST_VERSION", "IngestError", "IngestedFile", "METADATA_FILE", "MetadataError", "SECTION_SEPARATOR",
+    "EmptyDocument", "INGEST_VERSION", "INTRODUCTION", "IngestError", "IngestedFile", "METADATA_FILE", "MetadataError", "SECTION_SEPARATOR",
     "SUPPORTED_SUFFIXES", "Section", "Skipped", "UnreadableFile", "UnsupportedFileType", "chunk_layout",
     "clean_blocks", "corpus_files", "file_sha256", "ingest_file", "ingest_text", "load_document", "read_corpus",
     "read_metadata", "sentence_spans",

@@ -22,6 +22,8 @@ class ChunkSettings:
     """How text is cut into passages; stored in the index manifest."""
 
     max_chars: int = 800  # MiniLM reads 256 word pieces, about 1,000 characters of English
+    strategy: str = "sections"  # "sections": along sections, paragraphs and sentences; "fixed": plain
+    # windows of max_chars characters, blind to structure (the naive pipeline, kept as a peer)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +61,8 @@ def chunk_layout(article_id: str, layout: Layout, settings: ChunkSettings = Chun
     Chunks never cross a heading. A paragraph longer than the bound is cut between sentences;
     a list's lead-in ("Try:") is carried over to the next passage rather than left at the end.
     """
+    if settings.strategy == "fixed":
+        return _fixed_windows(article_id, layout, settings.max_chars)
     text = layout.text
     body = [b for b in layout.blocks if b.kind not in ("title", "heading")]
     pieces: list[tuple[str, list[tuple[int, int]], int | None]] = []
@@ -112,3 +116,29 @@ def _pack(units, text: str, max_chars: int):
         current.append(unit)
     if current:
         yield current
+
+
+def _fixed_windows(article_id: str, layout: Layout, size: int) -> list[Chunk]:
+    """Consecutive windows of `size` characters over the whole text, headings included. Sentences
+    are clipped to the window so that every quote stays an exact slice of the article."""
+    text = layout.text
+    sentences = [span for b in layout.blocks if b.kind not in ("title", "heading")
+                 for span in sentence_spans(text, b.start, b.end)]
+    section_of = {b.start: b.section for b in layout.blocks}
+    starts = sorted(section_of)
+    chunks = []
+    for n, start in enumerate(range(0, len(text), size)):
+        end = min(start + size, len(text))
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start >= end:
+            continue
+        inside = tuple((max(s, start), min(e, end)) for s, e in sentences if s < end and e > start)
+        inside = tuple((s, e) for s, e in inside if text[s:e].strip() == text[s:e] and e > s)
+        block_start = starts[max(0, bisect_left(starts, start + 1) - 1)]
+        chunks.append(Chunk(chunk_id=f"{article_id}:{len(chunks):03d}", article_id=article_id,
+                            section=section_of[block_start], start=start, end=end, text=text[start:end],
+                            sentences=inside, page=None))
+    return chunks

@@ -5,6 +5,8 @@ Deterministic: the same index and test set give the same numbers on every run (l
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -47,18 +49,21 @@ def _slug(name: str) -> str:
 
 
 def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, show_progress: bool = False,
-                   notify=lambda message: None) -> Assistant:
+                   notify=lambda message: None, index_settings: IndexSettings | None = None) -> Assistant:
     """The assistant to evaluate: the user's own index for a test set about the corpus; for a
     BEIR or SQuAD set, an index of its own documents under HOME/eval/, never mixed with the user's.
     Those documents' embeddings are cached in HOME/cache/embeddings.sqlite."""
+    index_settings = index_settings or IndexSettings()
     if evalset.own_corpus:
-        assistant = Assistant.open(settings, embedder=embedder, notify=notify, show_progress=show_progress)
+        assistant = Assistant.open(settings, embedder=embedder, notify=notify, show_progress=show_progress,
+                                   index_settings=index_settings)
         evalset.check_articles(assistant.article_ids)
         return assistant
-    directory = settings.home / "eval" / f"{_slug(evalset.name)}-{evalset.fingerprint}"
+    tag = hashlib.sha256(json.dumps(index_settings.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    directory = settings.home / "eval" / f"{_slug(evalset.name)}-{evalset.fingerprint}-{tag}"
     try:
         index = load_index(directory, model_id=embedder.model_id, dimension=embedder.dimension)
-        if index.settings == IndexSettings() and index.ingest_version == INGEST_VERSION:
+        if index.settings == index_settings and index.ingest_version == INGEST_VERSION:
             return Assistant(index, embedder)
     except IndexNotFound:
         pass
@@ -67,12 +72,13 @@ def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, 
     for doc in evalset.documents:
         try:
             corpus.files.append(ingest_text(doc.doc_id, doc.text, meta=ArticleMeta(title=doc.title or None),
-                                            report=corpus.cleaning))
+                                            settings=index_settings.chunking, report=corpus.cleaning))
         except IngestError as exc:
             corpus.skipped.append(Skipped(doc.doc_id, str(exc)))
     cached = CachedEmbedder(embedder, settings.home / "cache" / "embeddings.sqlite", desc=f"Encoding {evalset.name}")
     # A BEIR set is judged on retrieval alone: its sentences are not embedded.
-    index, _ = index_documents(corpus, cached, show_progress=show_progress, embed_sentences=evalset.unit == "passage",
+    index, _ = index_documents(corpus, cached, settings=index_settings, show_progress=show_progress,
+                               embed_sentences=evalset.unit == "passage",
                                extra_files={"source": {"sha256": evalset.fingerprint, "path": str(evalset.source)}})
     index.save(directory)
     return Assistant(index, embedder)
@@ -117,7 +123,7 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
     started = time.perf_counter()
     vector = assistant.embed(case.question)
     hits = retrieve(index, vector, case.question, k=max(k, CURVE_DEPTH))
-    answer = assistant.compose(case.question, vector, hits[:k])
+    answer = assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles))
     latency = (time.perf_counter() - started) * 1000
     relevant = [_relevant_passage(case, h.article_id, folded_chunks[h.row]) for h in hits]
     total = sum(_relevant_passage(case, c.article_id, folded_chunks[i]) for i, c in enumerate(index.chunks))
@@ -141,8 +147,9 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
             f"mrr@{k}": m.reciprocal_rank(relevant, k), f"ndcg@{k}": m.ndcg_at(relevant, k, total),
             f"article_recall@{k}": (m.recall({h.article_id for h in hits[:k]}, set(case.expected_articles))
                                     if case.expected_articles else None),
-            "quote_hit@1": m.hit_at([c["relevant"] for c in cited], 1),
-            "quote_hit@3": m.hit_at([c["relevant"] for c in cited], 3),
+            # A declined answer quotes nothing, even when it offers the closest passage.
+            "quote_hit@1": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 1),
+            "quote_hit@3": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 3),
         })
         row["pass"] = not answer.abstained and bool(row["quote_hit@3"])
     else:
