@@ -30,9 +30,9 @@ class _Candidate:
 
 # How a sentence is scored as a quote: its own similarity to the question, its passage's (which
 # carries the heading's context), and its passage's place in the fused ranking (1 for the first).
-SENTENCE_WEIGHT = 0.75
-PASSAGE_WEIGHT = 0.25
-RANK_WEIGHT = 0.0
+SENTENCE_WEIGHT = 0.6
+PASSAGE_WEIGHT = 0.2
+RANK_WEIGHT = 0.2
 
 
 def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> list[_Candidate]:

@@ -39,11 +39,11 @@ class SearchSettings:
     """How dense and keyword rankings are fused, and when an answer is declined."""
 
     candidates: int = 50  # how deep each ranking is read before fusion
-    fusion: str = "rrf"  # "rrf": reciprocal-rank fusion; "convex": weighted sum of min-max normalised scores
+    fusion: str = "convex"  # "convex": weighted sum of min-max normalised scores; "rrf": reciprocal-rank fusion
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
     dense_weight: float = 0.5  # convex fusion: weight of the dense score, the keyword score gets the rest
-    min_relevance: float = 0.35  # best similarity below this: the articles don't cover the question
-    confident_relevance: float = 0.35  # below this (and above min_relevance): "not directly; the closest is"
+    min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
+    confident_relevance: float = 0.43  # below this (and above min_relevance): "not directly; the closest is"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +56,7 @@ CONTEXTS = ("none", "section", "title+section")
 class IndexSettings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
-    context: str = "section"  # what is put before a passage when it is embedded and its terms indexed
+    context: str = "title+section"  # what is put before a passage when it is embedded and its terms indexed
 
     def to_dict(self) -> dict:
         return {"chunking": self.chunking.to_dict(), "search": self.search.to_dict(), "context": self.context}
@@ -64,7 +64,7 @@ class IndexSettings:
     @classmethod
     def from_dict(cls, data: dict) -> "IndexSettings":
         return cls(ChunkSettings(**data.get("chunking", {})), SearchSettings(**data.get("search", {})),
-                   data.get("context", "section"))
+                   data.get("context", "title+section"))
 
 
 def embedding_text(chunk: Chunk, title: str = "", context: str = "section") -> str:

@@ -13,13 +13,17 @@ from assistant.evaluation import load_testset, run_evaluation
 
 pytestmark = pytest.mark.model
 
-# Measured with `closer eval` (k = 5) on assistant/evaluation/testset.jsonl, 118 questions.
+# Measured with `closer eval` (k = 5) on assistant/evaluation/testset.jsonl, 118 questions, with the
+# defaults of issue 4 (title + heading context, convex fusion 0.5, near-miss band 0.28-0.43).
 FLOORS = {
-    "hit@1": 0.61, "hit@3": 0.83, "hit@5": 0.86, "mrr@5": 0.72, "ndcg@5": 0.66, "article_recall@5": 0.87,
-    "quote_hit@1": 0.61, "quote_hit@3": 0.73, "declined_unanswerable": 0.70,
-    "token_f1": 0.28, "similarity": 0.61, "pass_rate": 0.72,
+    "hit@1": 0.74, "hit@3": 0.84, "hit@5": 0.88, "mrr@5": 0.80, "ndcg@5": 0.71, "article_recall@5": 0.86,
+    "quote_hit@1": 0.67, "quote_hit@3": 0.76, "declined_unanswerable": 0.90,
+    "token_f1": 0.31, "similarity": 0.62, "pass_rate": 0.78,
 }
-CEILINGS = {"wrongly_declined": 0.04}
+# Answerable questions answered "not directly; the closest passage is ..." count as declined. The
+# near-miss band trades 6 of them (0.031 -> 0.092) for 4 more unanswerable ones declined (0.70 ->
+# 0.90); benchmarks/README.md shows both operating points. This ceiling holds the chosen one.
+CEILINGS = {"wrongly_declined": 0.10}
 
 
 @pytest.fixture(scope="module")
