@@ -24,6 +24,33 @@ FUSIONS = [("rrf", {"rrf_k": 60}), ("rrf", {"rrf_k": 20})] + [
     ("convex", {"dense_weight": w}) for w in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
 
 
+def sweep_documents(assistant, evalset, k: int) -> list[tuple[str, dict, float]]:
+    """BEIR only: each query's dense and keyword candidates are read once, then every fusion is
+    scored from them (what `retrieve` does, without recomputing the rankings per variant)."""
+    from assistant.evaluation import metrics as m
+    from assistant.retrieval import fuse_rankings, fuse_scores
+
+    index = assistant.index
+    depth = index.settings.search.candidates
+    vectors = assistant.embedder.encode([c.question for c in evalset.cases], batch_size=64)
+    lists = [(index.dense_search(v, depth), index.keyword_search(c.question, depth), set(c.expected_articles))
+             for c, v in zip(evalset.cases, vectors)]
+    out = []
+    for fusion, params in FUSIONS:
+        ndcgs = []
+        for dense, keyword, expected in lists:
+            if fusion == "rrf":
+                fused = fuse_rankings([[r for r, _ in dense], [r for r, _ in keyword]], k=params["rrf_k"])
+            else:
+                w = params["dense_weight"]
+                fused = fuse_scores([dense, keyword], [w, 1 - w])
+            ranked = sorted(fused, key=lambda row: -fused[row])
+            docs = list(dict.fromkeys(index.chunks[r].article_id for r in ranked))
+            ndcgs.append(m.ndcg_at([d in expected for d in docs], k, len(expected)))
+        out.append((fusion, params, m.mean(ndcgs)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", required=True, choices=sorted(SETS))
@@ -42,6 +69,17 @@ def main() -> None:
     print("| chunk | context | fusion | " + " | ".join(names) + " |", flush=True)
     for max_chars in (int(c) for c in args.chunks.split(",")):
         for context in args.contexts.split(","):
+            if evalset.format == "beir":
+                settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context)
+                evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k, built)
+                assistant = next(iter(built.values())) if len(built) == 1 else built[
+                    (evalset.name, settings.chunking, context)]
+                for fusion, params, ndcg in sweep_documents(assistant, evalset, k):
+                    label = f"{fusion} " + " ".join(f"{a}={b}" for a, b in params.items())
+                    print(f"| {max_chars} | {context} | {label} | {ndcg:.3f} |", flush=True)
+                    rows.append({"max_chars": max_chars, "context": context, "fusion": fusion, **params,
+                                 f"ndcg@{k}": ndcg})
+                continue
             for fusion, params in FUSIONS:
                 settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context,
                                          search=replace(SearchSettings(), fusion=fusion, **params))
