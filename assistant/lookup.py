@@ -31,6 +31,8 @@ class SentenceTerms:
                 counts[term] = counts.get(term, 0) + 1
         self.document_frequency = counts
         self.size = len(self.terms)
+        sections = sorted({c.section for c in index.chunks if c.section})
+        self.section_terms = dict(zip(sections, (set(t) for t in tokenize(sections)))) if sections else {}
 
     def distinctive(self, terms: set[str]) -> set[str]:
         limit = max(1, COMMON_TERM_SHARE * self.size)
@@ -49,7 +51,7 @@ def lookup_topic(index: CorpusIndex, terms_cache: SentenceTerms, topic_vector: n
             chunk = index.chunks[row]
             rows = index.sentence_rows(int(row))
             sims = index.sentence_vectors[rows.start:rows.stop] @ topic_vector if len(rows) else []
-            heading_match = bool(topic_terms & set(tokenize([chunk.section])[0])) if chunk.section else False
+            heading_match = bool(topic_terms & terms_cache.section_terms.get(chunk.section, set()))
             for (start, end), sim, sentence_row in zip(chunk.sentences, sims, rows):
                 keyword = bool(topic_terms & terms_cache.terms[sentence_row])
                 score = float(sim) + (KEYWORD_BONUS if keyword or heading_match else 0.0)

@@ -47,8 +47,9 @@ def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: 
     else:
         fused = fuse_rankings([[row for row, _ in dense], [row for row, _ in keyword]], k=settings.rrf_k)
     # Ties (same fused score) go to the passage closer in meaning, then to article order.
-    cosine = index.chunk_vectors @ query_vector if fused else np.zeros(0)
-    order = sorted(fused, key=lambda row: (-fused[row], -cosine[row], row))[:k]
+    rows = list(fused)
+    cosine = dict(zip(rows, (index.chunk_vectors[rows] @ query_vector).tolist())) if rows else {}
+    order = sorted(rows, key=lambda row: (-fused[row], -cosine[row], row))[:k]
     hits = []
     for rank, row in enumerate(order, start=1):
         chunk = index.chunks[row]

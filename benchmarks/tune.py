@@ -72,8 +72,7 @@ def main() -> None:
             if evalset.format == "beir":
                 settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context)
                 evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k, built)
-                assistant = next(iter(built.values())) if len(built) == 1 else built[
-                    (evalset.name, settings.chunking, context)]
+                assistant = built[(evalset.name, settings.chunking, context)]
                 for fusion, params, ndcg in sweep_documents(assistant, evalset, k):
                     label = f"{fusion} " + " ".join(f"{a}={b}" for a, b in params.items())
                     print(f"| {max_chars} | {context} | {label} | {ndcg:.3f} |", flush=True)
