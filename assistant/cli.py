@@ -254,17 +254,78 @@ def evaluate(settings: Settings, testset: str | None, k: int, split: str, limit:
         sys.exit(1)
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _parse_auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, _, password = value.partition(":")
+    if not user or not password:
+        raise BadRequest("--auth takes USER:PASSWORD, both non-empty, e.g. --auth ana:correct-horse")
+    return user, password
+
+
 @cli.command()
 @data_options
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option("--port", default=7860, show_default=True, type=int, help="Port to listen on.")
-@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (needs internet).")
-def serve(settings: Settings, host: str, port: int, share: bool):
-    """Open the web chat (builds the index first if there is none)."""
-    from .web import launch
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Beyond this machine (e.g. 0.0.0.0) needs --auth.")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--auth", metavar="USER:PASSWORD", envvar="CLOSER_AUTH", show_envvar=True,
+              help="Ask for this user name and password before showing the page.")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Requests worked on at once; more wait their turn in the queue.")
+@click.option("--share", is_flag=True, help="Ask Gradio for a public share link (needs internet and --auth).")
+def serve(settings: Settings, host: str, port: int, auth: str | None, concurrency: int, share: bool):
+    """Open the web page: chat, look up, articles, evaluate, feedback, add a document.
 
-    assistant = _open(settings)
-    launch(assistant, host=host, port=port, share=share)
+    The page is served at once; the model and the index load in the background (the index is
+    built from the corpus when there is none) and the first answer waits for them.
+    """
+    from .service import Assistant
+    from .web import AssistantLoader, launch
+
+    credentials = _parse_auth(auth)
+    exposed = share or not (host in _LOOPBACK or host.startswith("127."))
+    if exposed and credentials is None:
+        raise BadRequest(f"serving {'a share link' if share else 'on ' + host} makes the page reachable from "
+                         "other machines; add --auth USER:PASSWORD (or set CLOSER_AUTH)")
+    loader = AssistantLoader(lambda: Assistant.open(settings, notify=_notify)).start()
+    click.echo(f"closer: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
+               "(the model and index are loading; the page shows when they are ready)", err=True)
+    launch(loader, settings, host=host, port=port, share=share, auth=credentials, concurrency=concurrency)
+
+
+@cli.group()
+def feedback():
+    """Ratings given in the web chat (stored in HOME/feedback.sqlite)."""
+
+
+@feedback.command(name="export")
+@click.option("--home", type=click.Path(file_okay=False), envvar=HOME_ENV, show_envvar=True,
+              help="Data folder (the ratings are in HOME/feedback.sqlite).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
+              help="Write the test-set lines here (- for standard output).")
+@click.option("--verdict", type=click.Choice(["up", "down"]), help="Only thumbs-up or only thumbs-down ratings.")
+def feedback_export(home: str | None, output: str, verdict: str | None):
+    """Write the ratings as test-set lines (JSON Lines) that `closer eval FILE` can hold.
+
+    👍 on an answer: its quotes are expected again. 👍 on a decline: the question must stay
+    declined. 👎 on an answer: those quotes must not be cited again (`rejected_quotes`); add the
+    right `expected_quotes` when you know them. 👎 on a decline: the question must be answered.
+    """
+    from .feedback import FeedbackStore
+
+    settings = Settings.resolve(home=home)
+    lines = FeedbackStore(settings.feedback_path).export_lines(verdict)
+    text = "".join(line + "\n" for line in lines)
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(output).parent.mkdir(parents=True, exist_ok=True)
+        Path(output).write_text(text, encoding="utf-8")
+    click.echo(f"Exported {len(lines)} rating{'s' if len(lines) != 1 else ''} from {settings.feedback_path}.",
+               err=True)
 
 
 def main() -> None:  # pragma: no cover - console script

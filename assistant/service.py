@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -64,6 +65,7 @@ class Assistant:
         self.index = index
         self.embedder = embedder
         self._terms: SentenceTerms | None = None
+        self._adding = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, **kwargs) -> "Assistant":
@@ -119,6 +121,21 @@ class Assistant:
             return Answer(question, True, format_near_miss(closest), [closest], hits, best)
         searched = articles_searched if articles_searched is not None else len(self.article_ids)
         return Answer(question, False, format_answer(citations, searched), citations, hits, best)
+
+    def add_document(self, settings: Settings, name: str, data: bytes) -> Article:
+        """Add an uploaded file to the corpus and to the index (only it is embedded); no restart.
+        A file that can't be ingested is refused (`UploadRejected`) and nothing changes."""
+        from .documents import add_document
+
+        with self._adding:
+            path = add_document(settings.corpus, name, data)
+            try:
+                index, _ = ensure_index(settings, self.embedder, index_settings=self.index.settings)
+            except BaseException:
+                path.unlink(missing_ok=True)
+                raise
+            self.index, self._terms = index, None
+        return next(a for a in index.articles.values() if a.source == path.name)
 
     def lookup(self, topic: str, *, article_id: str | None = None) -> LookupResult:
         """Every passage of each article (or one) that speaks to a topic, in article order."""

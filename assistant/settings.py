@@ -38,3 +38,7 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.sqlite"

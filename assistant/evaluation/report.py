@@ -65,7 +65,7 @@ def terminal_table(result: EvalResult, baseline=None) -> str:
     return "\n".join(lines)
 
 
-def _figures(result: EvalResult) -> dict[str, bytes]:
+def figures(result: EvalResult) -> dict[str, bytes]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,16 +107,19 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def _question_rows(result: EvalResult) -> list[tuple[str, ...]]:
+def question_rows(result: EvalResult) -> list[tuple[str, ...]]:
     rows = []
     for r in result.rows:
-        expected = "; ".join(r.get("expected_quotes") or r.get("expected_articles") or []) or "(decline)"
+        expected = ("; ".join(r.get("expected_quotes") or r.get("expected_articles") or [])
+                    or ("(an answer)" if r["answerable"] else "(decline)"))
         if r.get("cited"):
             got = " | ".join(f"[{c['n']}] {c['article_id']}: {c['quote'][:120]}" for c in r["cited"][:3])
         elif r["abstained"]:
             got = "(declined)"
         else:
             got = ", ".join(x["article_id"] for x in r.get("retrieved", [])[:3])
+        if r.get("rejected_cited"):
+            got = "cites a rejected quote: " + got
         rows.append(("pass" if r["pass"] else "FAIL", r["id"], r["question"], expected, got,
                      f"{r['relevance']:.3f}"))
     return rows
@@ -126,7 +129,7 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     """Write an HTML report (one file, plots inline) or, for a .md path, Markdown with PNGs beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figures = _figures(result)
+    figures = figures(result)
     if path.suffix.lower() in (".md", ".markdown"):
         written = [path]
         images = []
@@ -145,7 +148,7 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
                   "| result | id | question | expected | cited or retrieved | top score |",
                   "| --- | --- | --- | --- | --- | --- |"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
-                  for row in _question_rows(result)]
+                  for row in question_rows(result)]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return written
     esc = html.escape
@@ -154,7 +157,7 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     metric_rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in table)
     question_rows = "".join(
         f"<tr class='{'pass' if row[0] == 'pass' else 'fail'}'>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
-        for row in _question_rows(result))
+        for row in question_rows(result))
     images = "".join(f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                      for name, data in figures.items())
     errors = "".join(f"<p class='error'>Error: {esc(e)}</p>" for e in result.errors)

@@ -107,7 +107,7 @@ def run_evaluation(assistant: Assistant, evalset: EvalSet, *, k: int = 5, show_p
                       f"(questions {', '.join(bad[:10])})")
     return EvalResult(testset=evalset.name, format=evalset.format, unit=evalset.unit, k=k, model=index.model_id,
                       questions=len(rows), metrics=_aggregate(rows, k, evalset.unit),
-                      hit_curve=[_mean([r["curve"][n] for r in rows if r["answerable"]]) or 0.0
+                      hit_curve=[_mean([r["curve"][n] for r in rows if "hit@1" in r]) or 0.0
                                  for n in range(CURVE_DEPTH)],
                       threshold=index.settings.search.min_relevance, rows=rows, errors=errors)
 
@@ -141,7 +141,9 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
         "cited": cited, "citations": len(cited), "exact_citations": sum(c["exact"] for c in cited),
         "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
     }
-    if case.answerable:
+    rejected = any(m.contains_any(c["quote"], case.rejected_quotes) for c in cited) if case.rejected_quotes else False
+    row["rejected_cited"] = rejected
+    if case.answerable and case.judged:
         row.update({
             "hit@1": m.hit_at(relevant, 1), "hit@3": m.hit_at(relevant, 3), f"hit@{k}": m.hit_at(relevant, k),
             f"mrr@{k}": m.reciprocal_rank(relevant, k), f"ndcg@{k}": m.ndcg_at(relevant, k, total),
@@ -151,7 +153,9 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
             "quote_hit@1": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 1),
             "quote_hit@3": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 3),
         })
-        row["pass"] = not answer.abstained and bool(row["quote_hit@3"])
+        row["pass"] = not answer.abstained and bool(row["quote_hit@3"]) and not rejected
+    elif case.answerable:
+        row["pass"] = not answer.abstained and not rejected  # not judged: answered, and not as rejected
     else:
         row["pass"] = answer.abstained
     if case.reference_answer:

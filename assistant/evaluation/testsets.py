@@ -3,6 +3,9 @@
 JSON Lines, one question a line:
     {"id": "q1", "question": "...", "answerable": true, "expected_articles": ["000_..."],
      "expected_quotes": ["a phrase that answers"], "reference_answer": "optional"}
+`rejected_quotes` (optional): phrases the answer must not cite, as `closer feedback export` writes
+for a thumbs-down. A question with neither expected articles nor quotes is not judged on retrieval,
+only on whether it is answered and on what it must not cite.
 CSV: the same columns; lists separated by "|" (or written as JSON lists).
 BEIR: a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv (retrieval metrics only).
 SQuAD: each paragraph a document, each answer text an expected quote.
@@ -38,9 +41,15 @@ class EvalCase:
     answerable: bool = True
     expected_articles: tuple[str, ...] = ()
     expected_quotes: tuple[str, ...] = ()
+    rejected_quotes: tuple[str, ...] = ()
     reference_answer: str | None = None
     kind: str | None = None
     line: int | None = None
+
+    @property
+    def judged(self) -> bool:
+        """True when the case says which passages answer it (retrieval metrics need that)."""
+        return bool(self.expected_quotes or self.expected_articles)
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,7 @@ def _case(record: dict, path: Path, line: int) -> EvalCase:
         answerable=_as_bool(record.get("answerable"), path, line),
         expected_articles=_as_list(record.get("expected_articles"), path, line, "expected_articles", separator="|"),
         expected_quotes=_as_list(record.get("expected_quotes"), path, line, "expected_quotes", separator="|"),
+        rejected_quotes=_as_list(record.get("rejected_quotes"), path, line, "rejected_quotes", separator="|"),
         reference_answer=ref if isinstance(ref, str) else None, kind=record.get("kind") or None, line=line)
 
 

@@ -1,0 +1,167 @@
+"""What the web page shows, as HTML or Markdown strings. Pure functions, tested without a browser.
+
+Every piece of corpus or user text goes through `html.escape` (or `as_text` for Markdown) before it
+reaches the page: nothing in an article or a question is interpreted as markup or script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from index import CorpusIndex
+from ingest import Article
+
+from ..compose import format_source
+from ..records import Answer, Citation, LookupResult
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+esc = html.escape
+
+CSS = """
+.closer-passage {border-left: 3px solid #c7d2fe; padding: 6px 10px; margin: 6px 0 12px 0;
+                 white-space: pre-wrap; line-height: 1.5}
+.closer-passage mark {background: #fde68a; color: inherit; padding: 0 1px}
+.closer-source {font-weight: 600; margin-top: 10px}
+.closer-declined {display: inline-block; background: #fee2e2; color: #991b1b; border-radius: 4px;
+                  padding: 2px 8px; font-weight: 600; margin-bottom: 6px}
+.closer-count {font-weight: 600; margin: 4px 0 10px 0}
+.closer-muted {color: #6b7280}
+.closer-article h2, .closer-article h3, .closer-article h4 {margin-bottom: 2px}
+.closer-article p {white-space: pre-wrap; margin-top: 2px}
+"""
+
+
+def as_text(value: str) -> str:
+    """Corpus or user text for a Markdown component: HTML escaped, Markdown markup neutralised."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(value, quote=False))
+
+
+DECLINED_MARK = "⚠ Not covered"
+
+
+def chat_message(answer: Answer) -> str:
+    """The assistant's turn in the chat (Markdown): the answer, with a visible mark when declined."""
+    paragraphs = [as_text(p) for p in answer.answer.split("\n\n")]
+    if answer.abstained:
+        paragraphs.insert(0, f"**{DECLINED_MARK}**")
+    return "\n\n".join(paragraphs)
+
+
+def passage_span(index: CorpusIndex, article_id: str, start: int, end: int) -> tuple[int, int]:
+    """The passage (chunk) around a quote; its section when the quote crosses passages."""
+    for chunk in index.chunks:
+        if chunk.article_id == article_id and chunk.start <= start and end <= chunk.end:
+            return chunk.start, chunk.end
+    article = index.articles[article_id]
+    section = article.section_at(start)
+    if section is not None and section.start <= start and end <= section.end:
+        return section.start, section.end
+    return start, end
+
+
+def marked(text: str, base: int, spans: Iterable[tuple[int, int]]) -> str:
+    """`text` (which starts at offset `base` of its article) escaped, each span inside <mark>."""
+    out, position = [], 0
+    for start, end in sorted((max(s - base, 0), min(e - base, len(text))) for s, e in spans):
+        if start < position or start >= end:
+            continue
+        out += [esc(text[position:start]), "<mark>", esc(text[start:end]), "</mark>"]
+        position = end
+    out.append(esc(text[position:]))
+    return "".join(out)
+
+
+def _citation_card(index: CorpusIndex, citation: Citation) -> str:
+    article = index.articles[citation.article_id]
+    start, end = passage_span(index, citation.article_id, citation.start, citation.end)
+    passage = marked(article.text[start:end], start, [(citation.start, citation.end)])
+    return (f"<div class='closer-source' data-n='{citation.n}'>{esc(format_source(citation))}</div>"
+            f"<div class='closer-passage'>{passage}</div>")
+
+
+def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
+    """The sources panel: each cited passage with the quoted sentence highlighted inside it."""
+    if answer is None or index is None:
+        return "<p class='closer-muted'>Ask a question: the passages behind the answer appear here.</p>"
+    if not answer.citations:
+        return (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
+                "<p>No passage is close enough to the question; nothing is quoted.</p>")
+    head = ""
+    if answer.abstained:
+        head = (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
+                "<p>The articles don't answer this directly. The closest passage:</p>")
+    return head + "".join(_citation_card(index, c) for c in answer.citations)
+
+
+def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
+    """A topic's passages: per article (in corpus order), per section, each passage shown once with
+    every sentence about the topic marked in it."""
+    grouped = []  # (found, {section: {passage span: [sentence spans]}})
+    for found in result.articles:
+        sections: dict[str, dict[tuple[int, int], list[tuple[int, int]]]] = {}
+        for mention in found.mentions:
+            span = passage_span(index, found.article_id, mention.start, mention.end)
+            sections.setdefault(mention.section, {}).setdefault(span, []).append((mention.start, mention.end))
+        grouped.append((found, sections))
+    total = sum(len(p) for _, sections in grouped for p in sections.values())
+    covering = len(grouped)
+    parts = [f"<div class='closer-count'>{total} passage{'s' if total != 1 else ''} about “{esc(result.topic)}” "
+             f"in {covering} article{'s' if covering != 1 else ''}</div>"]
+    for found, sections in grouped:
+        article = index.articles[found.article_id]
+        count = sum(len(p) for p in sections.values())
+        publisher = f" — {esc(found.publisher)}" if found.publisher else ""
+        parts.append(f"<h3>{esc(found.title)}{publisher} <span class='closer-muted'>({count} passage"
+                     f"{'s' if count != 1 else ''})</span></h3>")
+        for section, passages in sections.items():
+            parts.append(f"<h4>{esc(section or article.title)}</h4>")
+            for (start, end), spans in passages.items():
+                parts.append(f"<div class='closer-passage'>{marked(article.text[start:end], start, spans)}</div>")
+    if result.not_covered:
+        titles = ", ".join(esc(index.articles[a].title) for a in result.not_covered)
+        parts.append(f"<p class='closer-not-covered'><b>Not covered</b> ({len(result.not_covered)}): {titles}</p>")
+    return "".join(parts)
+
+
+def article_rows(index: CorpusIndex) -> list[list]:
+    """The corpus at a glance: one row per article."""
+    chunks: dict[str, int] = {}
+    for chunk in index.chunks:
+        chunks[chunk.article_id] = chunks.get(chunk.article_id, 0) + 1
+    return [[a.title, a.publisher, len(a.sections), chunks.get(a.article_id, 0), a.source, a.article_id]
+            for a in index.articles.values()]
+
+
+def article_html(article: Article) -> str:
+    """An article to read, section by section (each section's own text, up to its first subsection)."""
+    link = ""
+    if article.url and article.url.startswith(("http://", "https://")):
+        link = f" · <a href='{esc(article.url, quote=True)}' target='_blank' rel='noopener noreferrer'>original</a>"
+    parts = [f"<div class='closer-article'><h2>{esc(article.title)}</h2>"
+             f"<p class='closer-muted'>{esc(article.publisher or 'unknown publisher')}{link}</p>"]
+    sections = sorted(article.sections, key=lambda s: (s.start, s.level))
+    if not sections or sections[0].start > 0:
+        first = sections[0].start if sections else len(article.text)
+        if article.text[:first].strip():
+            parts.append(f"<p>{esc(article.text[:first].strip())}</p>")
+    for i, section in enumerate(sections):
+        end = sections[i + 1].start if i + 1 < len(sections) else len(article.text)
+        body = article.text[section.start:end]
+        if body.lstrip().startswith(section.title):
+            body = body.lstrip()[len(section.title):]
+        level = min(3 + max(section.level - 1, 0), 4)
+        parts.append(f"<h{level}>{esc(section.title)}</h{level}>")
+        if body.strip():
+            parts.append(f"<p>{esc(body.strip())}</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def images_html(figures: dict[str, bytes]) -> str:
+    import base64
+
+    return "".join(f"<img alt='{esc(name)}' style='max-width:48%;margin:0 1% 0 0' "
+                   f"src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
+                   for name, data in figures.items())
