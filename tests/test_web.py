@@ -1,15 +1,135 @@
-"""The plain chat of `closer serve`, over HTTP with Gradio's own client."""
+"""The web page's parts without a browser: rendering (escaping, highlighting), uploads, the program
+API over HTTP, and the rules of `closer serve`."""
 
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
+from assistant.cli import cli
+from assistant.documents import MAX_UPLOAD_BYTES, UploadRejected, add_document, check_upload, safe_name
+from assistant.records import ArticleMentions, LookupResult, Mention
 from assistant.web import as_text, launch
+from assistant.web import render
+from tests.conftest import KMA
 
-pytestmark = pytest.mark.model
+ATTACK = "<img src=x onerror=alert(1)>"
 
+
+def test_text_is_shown_as_text_not_markup():
+    shown = as_text(ATTACK + " **bold** [link](http://x)")
+    assert "<img" not in shown and "&lt;img" in shown
+    assert "\\*\\*bold\\*\\*" in shown and "\\[link\\]" in shown
+
+
+def test_marked_escapes_and_highlights_spans():
+    text = "<b>Trust</b> returns. Slowly & surely."
+    html = render.marked(text, 100, [(122, 138)])
+    assert html == "&lt;b&gt;Trust&lt;/b&gt; returns. <mark>Slowly &amp; surely.</mark>"
+    assert render.marked("abc", 0, [(5, 9)]) == "abc"  # a span outside the text marks nothing
+
+
+@pytest.mark.model
+def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
+    answer = assistant_real.ask("Can emotional intimacy be rebuilt after betrayal?")
+    html = render.sources_html(answer, assistant_real.index)
+    first = answer.citations[0]
+    assert "<mark>" + render.esc(first.quote) + "</mark>" in html
+    start, end = render.passage_span(assistant_real.index, first.article_id, first.start, first.end)
+    assert start <= first.start and first.end <= end  # the passage contains the quote
+    assert "KMA Therapy" in html and "Not covered" not in html
+    declined = assistant_real.ask("What is the capital of France?")
+    assert render.DECLINED_MARK in render.sources_html(declined, assistant_real.index)
+    assert render.chat_message(declined).startswith(f"**{render.DECLINED_MARK}**")
+
+
+def test_corpus_text_with_markup_is_escaped_everywhere():
+    """A document whose title and text carry markup is shown as text in sources, look-up and reading."""
+    from types import SimpleNamespace
+
+    from assistant.records import Answer, Citation
+    from ingest import ArticleMeta, ingest_text
+
+    text = f"Trust and {ATTACK}\nTrust grows slowly. <script>alert(2)</script> It returns with care."
+    doc = ingest_text("evil", text, meta=ArticleMeta(title=ATTACK, publisher="<b>pub</b>"))
+    article, chunk = doc.article, doc.chunks[0]
+    index = SimpleNamespace(articles={"evil": article}, chunks=doc.chunks)
+    start = article.text.index("Trust grows")
+    end = article.text.index("It returns")
+    quote = article.text[start:end]
+    citation = Citation(1, "evil", article.title, article.publisher, chunk.section, quote, start, end, 0.9)
+    answer = Answer("q", False, "a", [citation], [], 0.9)
+    mention = Mention(quote, chunk.section, start, end, 0.9)
+    lookup = LookupResult("trust", [ArticleMentions("evil", article.title, article.publisher, [mention])], [])
+    for html in (render.sources_html(answer, index), render.lookup_html(lookup, index), render.article_html(article)):
+        assert "<img" not in html and "<script" not in html and "<b>pub" not in html
+        assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<mark>" + render.esc(quote) + "</mark>" in render.sources_html(answer, index)
+
+
+@pytest.mark.model
+def test_article_rows_and_reading_by_section(assistant_real):
+    rows = render.article_rows(assistant_real.index)
+    assert len(rows) == 5
+    kma = next(r for r in rows if r[5] == KMA)
+    assert kma[1] == "KMA Therapy" and kma[2] == len(assistant_real.article(KMA).sections)
+    assert kma[3] == sum(c.article_id == KMA for c in assistant_real.index.chunks)
+    html = render.article_html(assistant_real.article(KMA))
+    assert html.count("<h3>") + html.count("<h4>") == len(assistant_real.article(KMA).sections)
+    assert "Can emotional intimacy be rebuilt after betrayal?</h" in html
+
+
+# ---- uploads --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, expected", [
+    ("notes.txt", "notes.txt"), ("../../etc/passwd.txt", "passwd.txt"), ("..\\..\\evil.md", "evil.md"),
+    ("my notes (1).md", "my notes _1_.md"),
+])
+def test_an_upload_name_cannot_leave_the_corpus(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name, size, needle", [
+    ("tool.exe", 10, "reads .txt, .md, .html and .pdf"), ("README", 10, "without an extension"),
+    ("big.pdf", MAX_UPLOAD_BYTES + 1, "the limit is 10 MB"), ("empty.txt", 0, "is empty"), ("..", 5, "not a usable"),
+])
+def test_uploads_of_the_wrong_type_or_size_are_refused(name, size, needle):
+    with pytest.raises(UploadRejected, match=needle):
+        check_upload(name, size)
+
+
+def test_a_corrupt_or_duplicate_upload_leaves_the_corpus_as_it_was(corpus_copy):
+    before = sorted(p.name for p in corpus_copy.iterdir())
+    with pytest.raises(UploadRejected, match="broken.pdf was not added"):
+        add_document(corpus_copy, "broken.pdf", b"%PDF-1.4 this is not really a pdf")
+    with pytest.raises(UploadRejected, match="was not added"):
+        add_document(corpus_copy, "binary.txt", bytes(range(256)) * 8)
+    with pytest.raises(UploadRejected, match="already has 000_bbaf2f0a327db68a.txt"):
+        add_document(corpus_copy, "000_bbaf2f0a327db68a.md", b"# A title\n\nSome text about trust.\n")
+    assert sorted(p.name for p in corpus_copy.iterdir()) == before
+    path = add_document(corpus_copy, "../trust.md", b"# Trust\n\nTrust grows when promises are kept.\n")
+    assert path == corpus_copy / "trust.md" and path.read_bytes().startswith(b"# Trust")
+
+
+@pytest.mark.model
+def test_an_added_document_is_searchable_and_only_it_is_embedded(settings, assistant_real):
+    from assistant.service import Assistant
+
+    assistant = Assistant.open(settings, embedder=assistant_real.embedder)
+    before = len(assistant.index.chunks)
+    article = assistant.add_document(settings, "pottery.md", b"# Pottery nights\n\nCouples who throw clay "
+                                     b"together on Thursday evenings talk about their week.\n")
+    assert article.title == "Pottery nights" and len(assistant.index.chunks) == before + 1
+    answer = assistant.ask("What do couples do on Thursday evenings with clay?")
+    assert answer.citations[0].article_id == article.article_id
+    reopened = Assistant.open(settings, embedder=assistant_real.embedder)  # saved: a restart finds it
+    assert article.article_id in reopened.article_ids
+
+
+# ---- serving --------------------------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -17,26 +137,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def chat_url(assistant_real):
-    port = free_port()
-    app = launch(assistant_real, host="127.0.0.1", port=port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
-
-
-def test_chat_answers_with_quotes_and_sources(chat_url):
+@pytest.mark.model
+def test_programs_get_the_answer_json_over_http(settings, assistant_real):
     from gradio_client import Client
 
-    client = Client(chat_url, verbose=False)
-    reply = client.predict("Can emotional intimacy be rebuilt after betrayal?", api_name="/respond")
-    assert "rebuilding emotional intimacy after betrayal is possible" in reply
-    assert "[1]" in reply and "KMA Therapy" in reply
-    assert "don't cover this" in client.predict("What is the capital of France?", api_name="/respond")
-    assert "question is empty" in client.predict("   ", api_name="/respond")
+    port = free_port()
+    app = launch(assistant_real, settings, port=port, block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        record = client.predict("Can emotional intimacy be rebuilt after betrayal?", "", api_name="/ask")
+        assert not record["abstained"] and record["citations"][0]["article_id"] == KMA
+        assert record["citations"][0]["quote"] == assistant_real.article(KMA).text[
+            record["citations"][0]["start"]:record["citations"][0]["end"]]
+    finally:
+        app.close()
 
 
-def test_text_is_shown_as_text_not_markup():
-    shown = as_text("<img src=x onerror=alert(1)> **bold** [link](http://x)")
-    assert "<img" not in shown and "&lt;img" in shown
-    assert "\\*\\*bold\\*\\*" in shown and "\\[link\\]" in shown
+@pytest.mark.parametrize("args, needle", [
+    (["--host", "0.0.0.0"], "add --auth USER:PASSWORD"),
+    (["--share"], "a share link"),
+    (["--auth", "nopassword"], "USER:PASSWORD, both non-empty"),
+])
+def test_serve_refuses_to_expose_the_page_without_a_password(settings, args, needle):
+    result = CliRunner().invoke(cli, ["serve", *args, "--home", str(settings.home), "--corpus", str(settings.corpus)])
+    assert result.exit_code == 2 and needle in result.output

@@ -1,0 +1,254 @@
+"""The web page in a real browser: Debian's Chromium driven by Playwright, against a server each
+module starts on a free port (its own data folder and corpus copy). Screenshots of every tab are
+saved in the test's tmp folder.
+
+Chromium: `apt-get install -y chromium` (`.ci/run` does it). Without it these tests are skipped,
+unless CLOSER_REQUIRE_BROWSER=1 (set by `.ci/run`), where a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import Settings
+from assistant.web import AssistantLoader, launch
+
+from tests.conftest import CORPUS, KMA, REMAINLY
+
+pytestmark = pytest.mark.model
+CHROMIUM = Path(os.environ.get("CLOSER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ANSWER_TIMEOUT = 60_000  # ms; the first answer may wait for the model
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"no Chromium at {CHROMIUM}; install it with `apt-get install -y chromium`"
+        if os.environ.get("CLOSER_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _server_settings(tmp: Path, built_home: Path) -> Settings:
+    shutil.copytree(CORPUS, tmp / "corpus")
+    shutil.copytree(built_home / "index", tmp / "home" / "index")
+    return Settings(home=tmp / "home", corpus=tmp / "corpus")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, built_home, assistant_real):
+    """A running page over a copy of the corpus and index (uploads land in the copy)."""
+    from assistant.service import Assistant
+
+    settings = _server_settings(tmp_path_factory.mktemp("web"), built_home)
+    port = free_port()
+    loader = AssistantLoader(lambda: Assistant.open(settings, embedder=assistant_real.embedder)).start()
+    app = launch(loader, settings, port=port, block=False)
+    yield f"http://127.0.0.1:{port}/", settings
+    app.close()
+
+
+@pytest.fixture
+def page(browser, server, tmp_path):
+    url, _ = server
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    page.goto(url)
+    page.wait_for_selector("#status")
+    wait_text(page, "#status", "Ready", timeout=ANSWER_TIMEOUT)
+    yield page
+    context.close()
+
+
+def shot(page, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    return path
+
+
+def ask(page, question: str) -> None:
+    before = page.locator("#chatbot [data-testid='bot']").count()
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(f"document.querySelectorAll(\"#chatbot [data-testid='bot']\").length > {before}",
+                           timeout=ANSWER_TIMEOUT)
+
+
+def wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
+    page.wait_for_function("([s, t]) => (document.querySelector(s)?.innerText || '').includes(t)",
+                           arg=[selector, text], timeout=timeout)
+
+
+def choose(page, dropdown: str, option_text: str) -> None:
+    page.click(f"{dropdown} input")
+    page.get_by_role("option", name=option_text).first.click()
+
+
+def test_ask_shows_a_citation_and_its_passage_highlighted(page, tmp_path):
+    ask(page, "Can emotional intimacy be rebuilt after betrayal?")
+    reply = page.locator("#chatbot [data-testid='bot']").last.inner_text()
+    assert "[1]" in reply
+    source = page.locator("#sources .closer-source").first.inner_text()
+    assert source.startswith("[1]") and "KMA Therapy" in source
+    highlighted = page.locator("#sources mark").first.inner_text()
+    assert "rebuilding emotional intimacy after betrayal is possible" in highlighted
+    assert highlighted.strip()[:40] in reply  # the highlighted sentence is the quote in the answer
+    shot(page, tmp_path, "chat")
+
+
+def test_declined_question_is_marked(page):
+    ask(page, "What is the capital of France?")
+    assert "Not covered" in page.locator("#chatbot [data-testid='bot']").last.inner_text()
+    assert "Not covered" in page.inner_text("#sources")
+
+
+def test_article_filter_answers_from_that_article_only(page, tmp_path):
+    choose(page, "#chat-filter", "Remainly")
+    ask(page, "How do couples rebuild trust and closeness?")
+    sources = page.locator("#sources .closer-source").all_inner_texts()
+    assert sources and all("Remainly" in s for s in sources)
+    shot(page, tmp_path, "chat-filtered")
+
+
+def test_lookup_betrayal_in_the_kma_article(page, tmp_path):
+    page.get_by_role("tab", name="Look up").click()
+    page.fill("#lookup-topic textarea", "betrayal")
+    choose(page, "#lookup-article", "KMA Therapy")
+    page.click("#lookup-button")
+    page.wait_for_selector("#lookup-result mark")
+    result = page.inner_text("#lookup-result")
+    assert "about “betrayal” in 1 article" in result and "KMA Therapy" in result
+    assert any("betrayal" in m.lower() for m in page.locator("#lookup-result mark").all_inner_texts())
+    shot(page, tmp_path, "lookup")
+
+
+def test_articles_tab_lists_the_corpus_and_opens_an_article(page, tmp_path, server):
+    page.get_by_role("tab", name="Articles").click()
+    wait_text(page, "#articles-table", KMA)
+    for article_id in (KMA, REMAINLY):
+        assert article_id in page.inner_text("#articles-table")
+    choose(page, "#article-picker", "What is emotional intimacy?")
+    page.wait_for_selector("#article-view h2")
+    assert page.inner_text("#article-view h2") == "What is emotional intimacy?"
+    assert page.locator("#article-view h3").count() >= 3  # read by section
+    shot(page, tmp_path, "articles")
+
+
+def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
+    page.get_by_role("tab", name="Evaluate").click()
+    page.click("#eval-run")
+    page.wait_for_selector("#eval-plots img", timeout=ANSWER_TIMEOUT)
+    assert "questions passed" in page.inner_text("#eval-status")
+    metrics = page.inner_text("#eval-metrics")
+    assert "passage hit@1" in metrics and "citation exactness" in metrics
+    cells = lambda: [line.strip() for line in page.inner_text("#eval-questions").split("\n")]  # noqa: E731
+    assert "pass" in cells() and "FAIL" in cells()
+    page.check("#eval-failures input")
+    page.wait_for_function("!document.querySelector('#eval-questions').innerText.split('\\n')"
+                           ".some(line => line.trim() === 'pass')")
+    assert "FAIL" in cells()
+    shot(page, tmp_path, "evaluate")
+
+
+def test_thumbs_down_is_stored_with_its_comment(page, tmp_path, server):
+    _, settings = server
+    question = "What are the signs that emotional intimacy is missing?"
+    ask(page, question)
+    page.locator("#chatbot button[aria-label='Dislike']").last.click()
+    wait_text(page, "#feedback-note", "Saved")
+    page.get_by_text("Rate an answer").click()
+    page.fill("#feedback-comment textarea", "Too general")
+    page.click("#feedback-comment-save")
+    wait_text(page, "#feedback-note", "comment")
+    with sqlite3.connect(settings.feedback_path) as db:
+        rows = db.execute("SELECT question, verdict, comment, citations FROM feedback").fetchall()
+    assert (question, "down", "Too general") in [r[:3] for r in rows]
+    page.get_by_role("tab", name="Feedback").click()
+    page.click("#feedback-refresh")
+    wait_text(page, "#feedback-table", "Too general")
+    shot(page, tmp_path, "feedback")
+
+
+def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, server):
+    _, settings = server
+    document = tmp_path / "pottery-nights.md"
+    document.write_text("# Pottery nights for couples\n\n## Why a shared craft helps\n\n"
+                        "Couples who throw clay together on Thursday evenings report that the wheel slows "
+                        "their conversation down. Working with their hands side by side, partners talk "
+                        "about their week without the pressure of eye contact.\n", encoding="utf-8")
+    page.get_by_role("tab", name="Add a document").click()
+    page.set_input_files("#upload-file input[type=file]", str(document))
+    page.locator("#upload-file").get_by_text("pottery-nights.md").wait_for()
+    page.click("#upload-button")
+    wait_text(page, "#upload-status", "Added", timeout=ANSWER_TIMEOUT)
+    assert (settings.corpus / "pottery-nights.md").exists()
+    shot(page, tmp_path, "add-document")
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Why do couples throw clay together on Thursday evenings?")
+    assert "Pottery nights for couples" in page.inner_text("#sources")
+    assert "wheel slows their conversation down" in page.locator("#chatbot [data-testid='bot']").last.inner_text()
+
+
+def test_a_question_with_markup_is_shown_as_text(page):
+    attack = "<img src=x onerror=alert(1)>"
+    ask(page, attack)
+    assert attack in page.locator("#chatbot [data-testid='user']").last.inner_text()
+    assert page.locator("img[src='x']").count() == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []
+
+
+def test_page_appears_before_the_model_and_the_first_answer_waits(browser, tmp_path, built_home, assistant_real):
+    """The assistant is held back until the page is shown: a status says it is loading, and a
+    question asked meanwhile is answered once it has loaded."""
+    settings = _server_settings(tmp_path, built_home)
+    release = threading.Event()
+
+    def slow_open():
+        release.wait(60)
+        return assistant_real
+
+    port = free_port()
+    app = launch(AssistantLoader(slow_open), settings, port=port, block=False)
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#status")
+        assert "Loading the model" in page.inner_text("#status")
+        page.fill("#question textarea", "Can emotional intimacy be rebuilt after betrayal?")
+        page.press("#question textarea", "Enter")
+        page.wait_for_timeout(500)
+        assert page.locator("#chatbot [data-testid='bot']").count() == 0  # waiting, not failing
+        release.set()
+        page.locator("#chatbot [data-testid='bot']").first.wait_for(timeout=ANSWER_TIMEOUT)
+        assert "[1]" in page.locator("#chatbot [data-testid='bot']").first.inner_text()
+        wait_text(page, "#status", "Ready")
+        context.close()
+    finally:
+        release.set()
+        app.close()
