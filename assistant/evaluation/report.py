@@ -71,7 +71,7 @@ def figures(result: EvalResult) -> dict[str, bytes]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figures = {}
+    plots = {}
     fig, ax = plt.subplots(figsize=(6, 3.4), dpi=110)
     ns = list(range(1, len(result.hit_curve) + 1))
     ax.plot(ns, result.hit_curve, marker="o")
@@ -81,7 +81,7 @@ def figures(result: EvalResult) -> dict[str, bytes]:
     ax.set_ylabel("share of answerable questions")
     ax.set_title(f"hit@n: a relevant {result.unit} among the first n")
     ax.grid(alpha=0.3)
-    figures["hit_at_n"] = _png(fig)
+    plots["hit_at_n"] = _png(fig)
 
     answerable = [r["relevance"] for r in result.rows if r["answerable"]]
     unanswerable = [r["relevance"] for r in result.rows if not r["answerable"]]
@@ -95,9 +95,9 @@ def figures(result: EvalResult) -> dict[str, bytes]:
     ax.set_ylabel("questions")
     ax.set_title("Top scores: where to decline")
     ax.legend(fontsize=8)
-    figures["top_scores"] = _png(fig)
+    plots["top_scores"] = _png(fig)
     plt.close("all")
-    return figures
+    return plots
 
 
 def _png(fig) -> bytes:
@@ -129,11 +129,11 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     """Write an HTML report (one file, plots inline) or, for a .md path, Markdown with PNGs beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figures = figures(result)
+    plots = figures(result)
     if path.suffix.lower() in (".md", ".markdown"):
         written = [path]
         images = []
-        for name, data in figures.items():
+        for name, data in plots.items():
             image = path.with_name(f"{path.stem}-{name}.png")
             image.write_bytes(data)
             written.append(image)
@@ -155,11 +155,11 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     table = metrics_table(result, baseline)
     head = "<tr><th>metric</th><th>value</th>" + ("<th>baseline</th><th>change</th>" if baseline else "") + "</tr>"
     metric_rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in table)
-    question_rows = "".join(
+    rows_html = "".join(
         f"<tr class='{'pass' if row[0] == 'pass' else 'fail'}'>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
         for row in question_rows(result))
     images = "".join(f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
-                     for name, data in figures.items())
+                     for name, data in plots.items())
     errors = "".join(f"<p class='error'>Error: {esc(e)}</p>" for e in result.errors)
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation: {esc(result.testset)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
@@ -168,6 +168,6 @@ td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px}}
 <h1>Evaluation: {esc(result.testset)}</h1><p>{result.questions} questions, k = {result.k}, model {esc(result.model)}.</p>
 {errors}<table>{head}{metric_rows}</table>{images}
 <h2>Questions</h2><table><tr><th>result</th><th>id</th><th>question</th><th>expected</th><th>cited or retrieved</th>
-<th>top score</th></tr>{question_rows}</table></body></html>
+<th>top score</th></tr>{rows_html}</table></body></html>
 """, encoding="utf-8")
     return [path]
