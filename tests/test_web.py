@@ -149,6 +149,11 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real):
         assert not record["abstained"] and record["citations"][0]["article_id"] == KMA
         assert record["citations"][0]["quote"] == assistant_real.article(KMA).text[
             record["citations"][0]["start"]:record["citations"][0]["end"]]
+        # Many users at once: the queue serves each in turn (two at a time), none is dropped.
+        questions = ["How can I listen better to my partner?", "Is technology harming our connection?"] * 6
+        jobs = [client.submit(q, "", api_name="/ask") for q in questions]
+        records = [job.result(timeout=120) for job in jobs]
+        assert [r["question"] for r in records] == questions and all(r["citations"] for r in records)
     finally:
         app.close()
 
