@@ -174,6 +174,19 @@ def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
     shot(page, tmp_path, "evaluate")
 
 
+def test_evaluate_an_uploaded_test_set(page, tmp_path):
+    testset = tmp_path / "mine.csv"
+    testset.write_text("id,question,answerable,expected_quotes\n"
+                       "a,Can emotional intimacy be rebuilt after betrayal?,true,after betrayal is possible\n"
+                       "b,What is the capital of France?,false,\n", encoding="utf-8")
+    page.get_by_role("tab", name="Evaluate").click()
+    page.set_input_files("#eval-file input[type=file]", str(testset))
+    page.locator("#eval-file").get_by_text("mine.csv").wait_for()
+    page.click("#eval-run")
+    wait_text(page, "#eval-status", "2 of 2 questions passed", timeout=ANSWER_TIMEOUT)
+    assert "mine" in page.inner_text("#eval-status")
+
+
 def test_thumbs_down_is_stored_with_its_comment(page, tmp_path, server):
     _, settings = server
     question = "What are the signs that emotional intimacy is missing?"
@@ -201,6 +214,14 @@ def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, se
                         "their conversation down. Working with their hands side by side, partners talk "
                         "about their week without the pressure of eye contact.\n", encoding="utf-8")
     page.get_by_role("tab", name="Add a document").click()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really a PDF")
+    page.set_input_files("#upload-file input[type=file]", str(broken))
+    page.locator("#upload-file").get_by_text("broken.pdf").wait_for()
+    page.click("#upload-button")
+    wait_text(page, "#upload-status", "Not added", timeout=ANSWER_TIMEOUT)
+    assert "broken.pdf" in page.inner_text("#upload-status") and not (settings.corpus / "broken.pdf").exists()
+    page.locator("#upload-file button[aria-label='Clear']").click()
     page.set_input_files("#upload-file input[type=file]", str(document))
     page.locator("#upload-file").get_by_text("pottery-nights.md").wait_for()
     page.click("#upload-button")

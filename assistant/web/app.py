@@ -228,7 +228,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
         def feedback_rows():
             records = feedback.records()[::-1]
             return [[r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.time)),
-                     "👍" if r.verdict == "up" else "👎", r.question, r.comment] for r in records]
+                     "👍 up" if r.verdict == "up" else "👎 down", r.question, r.comment] for r in records]
 
         def add_document(path: str | None):
             if not path:
@@ -241,10 +241,11 @@ def build_app(loader: AssistantLoader, settings: Settings):
                 assistant = loader.get()
                 article = assistant.add_document(settings, Path(path).name, Path(path).read_bytes())
             except BadRequest as exc:
-                return (f"❌ {render.as_text(_reason(exc))}",) + corpus_views()[:4]
+                return (f"**Not added.** {render.as_text(_reason(exc))}",) + corpus_views()[:4]
             passages = sum(c.article_id == article.article_id for c in assistant.index.chunks)
-            note = (f"✅ Added **{render.as_text(article.title)}** ({len(article.sections)} sections, {passages} "
-                    f"passages). Ask about it in the Chat tab.")
+            sections = len(article.sections)
+            note = (f"Added **{render.as_text(article.title)}** ({sections} section{'s' if sections != 1 else ''}, "
+                    f"{passages} passage{'s' if passages != 1 else ''}). Ask about it in the Chat tab.")
             return (note,) + corpus_views()[:4]
 
         # ---- wiring -------------------------------------------------------------------------------
