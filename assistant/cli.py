@@ -282,9 +282,10 @@ def serve(settings: Settings, host: str, port: int, auth: str | None, concurrenc
     The page is served at once; the model and the index load in the background (the index is
     built from the corpus when there is none) and the first answer waits for them.
     """
-    from .service import Assistant
+    from .service import Assistant, check_corpus
     from .web import AssistantLoader, launch
 
+    check_corpus(settings)  # a missing corpus is bad input now, not a message on the page later
     credentials = _parse_auth(auth)
     exposed = share or not (host in _LOOPBACK or host.startswith("127."))
     if exposed and credentials is None:

@@ -32,7 +32,7 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
     """Load the index of `settings`, building it when there is none and bringing it up to date
     when the corpus or the settings changed. An index of another model or format is refused
     (`IncompatibleIndex`) unless `rebuild` is set: nothing built is replaced unasked."""
-    _check_corpus(settings)
+    check_corpus(settings)
     previous = None
     if not rebuild:
         try:
@@ -52,7 +52,7 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
     return index, IndexStatus("built" if previous is None else "updated", report)
 
 
-def _check_corpus(settings: Settings) -> None:
+def check_corpus(settings: Settings) -> None:
     if not settings.corpus.is_dir():
         raise CorpusMissing(f"the corpus folder {settings.corpus} does not exist; point --corpus "
                             "(or CLOSER_CORPUS) at a folder of .txt, .md, .html or .pdf files")

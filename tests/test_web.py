@@ -166,3 +166,8 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real):
 def test_serve_refuses_to_expose_the_page_without_a_password(settings, args, needle):
     result = CliRunner().invoke(cli, ["serve", *args, "--home", str(settings.home), "--corpus", str(settings.corpus)])
     assert result.exit_code == 2 and needle in result.output
+
+
+def test_serve_without_a_corpus_is_bad_input(data_home, tmp_path):
+    result = CliRunner().invoke(cli, ["serve", "--home", str(data_home), "--corpus", str(tmp_path / "none")])
+    assert result.exit_code == 2 and "does not exist" in result.output
