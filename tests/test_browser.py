@@ -222,6 +222,7 @@ def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, se
     wait_text(page, "#upload-status", "Not added", timeout=ANSWER_TIMEOUT)
     assert "broken.pdf" in page.inner_text("#upload-status") and not (settings.corpus / "broken.pdf").exists()
     page.locator("#upload-file button[aria-label='Clear']").click()
+    page.locator("#upload-file").get_by_text("broken.pdf").wait_for(state="detached")
     page.set_input_files("#upload-file input[type=file]", str(document))
     page.locator("#upload-file").get_by_text("pottery-nights.md").wait_for()
     page.click("#upload-button")
