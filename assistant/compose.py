@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index import CorpusIndex
+from ingest.loaders import BULLET_RE
 
 from .records import Citation, Hit
 
@@ -72,6 +73,23 @@ def _paragraph_of(text: str, sentences, position: int) -> tuple[int, int]:
     return first, last
 
 
+def _is_item(text: str, span: tuple[int, int]) -> bool:
+    line_start = text.rfind("\n", 0, span[0]) + 1
+    return bool(BULLET_RE.match(text[line_start:span[1]]))
+
+
+def _list_lead_in(text: str, sentences, position: int) -> int | None:
+    """The sentence ending in ':' that leads into the list holding item `position`, if any."""
+    if not _is_item(text, sentences[position]):
+        return None
+    first = position
+    while first > 0 and _is_item(text, sentences[first - 1]):
+        first -= 1
+    if first > 0 and text[sentences[first - 1][0]:sentences[first - 1][1]].rstrip().endswith(":"):
+        return first - 1
+    return None
+
+
 def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[int]]:
     """Grow a quote to finish its thought: a short paragraph is quoted whole ("Yes, ... is
     possible. It requires ..."), and a lead-in ending in ':' takes the list items after it."""
@@ -83,6 +101,17 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
     if chunk.sentences[last][1] - chunk.sentences[first][0] <= SHORT_PARAGRAPH_CHARS:
         start, end = chunk.sentences[first][0], chunk.sentences[last][1]
         used = set(range(first, last + 1))
+    lead = _list_lead_in(text, chunk.sentences, min(used))
+    if lead is not None and chunk.sentences[lead][0] < start:
+        # A list item is quoted with the lead-in that says what the list is ("Repair begins with:").
+        start = chunk.sentences[lead][0]
+        used |= set(range(lead, min(used)))
+        for pos in range(max(used) + 1, len(chunk.sentences)):  # and the rest of the list
+            s, e = chunk.sentences[pos]
+            if not _is_item(text, (s, e)) or e - start > LIST_QUOTE_CHARS:
+                break
+            end = e
+            used.add(pos)
     if text[start:end].rstrip().endswith(":"):
         for pos in range(max(used) + 1, len(chunk.sentences)):
             s, e = chunk.sentences[pos]

@@ -7,6 +7,7 @@ Systems (all on the same bundled all-MiniLM-L6-v2 and the same bm25s tokenizer):
   bm25     this project's passages, keyword ranking alone
   dense    this project's passages, dense ranking alone
   rrf      this project's passages, plain reciprocal-rank fusion (k = 60) of the two
+  project-passages  the project without its sentence scores (passages ranked by their own vectors)
   project  this project's defaults (`IndexSettings()`)
 For a BEIR set, also the whole-document peers as published figures are made (title + text, no
 chunking): dense-doc, bm25-doc and rrf-doc.
@@ -38,13 +39,16 @@ KEY_METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@{k}", "ndcg@{k}", "arti
 
 
 def systems(project: IndexSettings) -> dict[str, IndexSettings]:
-    only = lambda weight: replace(project.search, fusion="convex", dense_weight=weight)  # noqa: E731
+    # The peers rank passages by their own vectors (sentence_weight 0), as a plain pipeline does.
+    plain = replace(project.search, sentence_weight=0.0)
+    only = lambda weight: replace(plain, fusion="convex", dense_weight=weight)  # noqa: E731
     return {
         "naive": IndexSettings(chunking=ChunkSettings(max_chars=800, strategy="fixed"), context="none",
-                               search=replace(project.search, fusion="convex", dense_weight=1.0)),
+                               search=only(1.0)),
         "bm25": replace(project, search=only(0.0)),
         "dense": replace(project, search=only(1.0)),
-        "rrf": replace(project, search=replace(project.search, fusion="rrf", rrf_k=60)),
+        "rrf": replace(project, search=replace(plain, fusion="rrf", rrf_k=60)),
+        "project-passages": replace(project, search=plain),  # ablation: without the sentence scores
         "project": project,
     }
 

@@ -42,8 +42,11 @@ class SearchSettings:
     fusion: str = "convex"  # "convex": weighted sum of min-max normalised scores; "rrf": reciprocal-rank fusion
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
     dense_weight: float = 0.5  # convex fusion: weight of the dense score, the keyword score gets the rest
+    # How far a passage's dense score is raised toward its best sentence's cosine (0: the passage's
+    # own cosine; 1: the better of the two). Used only where sentences are embedded.
+    sentence_weight: float = 1.0
     min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
-    confident_relevance: float = 0.43  # below this (and above min_relevance): "not directly; the closest is"
+    confident_relevance: float = 0.45  # below this (and above min_relevance): "not directly; the closest is"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -135,10 +138,36 @@ class CorpusIndex:
         return embedding_text(chunk, self.articles[chunk.article_id].title, self.settings.context)
 
     # -- search -------------------------------------------------------------------------------
+    def passage_similarities(self, query_vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Dense score of each passage (of `rows`, or all): its cosine with the query, raised toward
+        its best sentence's by `sentence_weight`. A passage's own vector blurs a one-sentence
+        answer among its neighbours; the sentence's vector does not."""
+        rows = np.arange(len(self.chunks)) if rows is None else np.asarray(rows, dtype=np.int64)
+        passages = self.chunk_vectors[rows] @ query_vector
+        weight = self.settings.search.sentence_weight
+        if weight <= 0 or not self.has_sentence_vectors or not len(rows):
+            return passages
+        sentences = self.sentence_vectors @ query_vector
+        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
+        best = passages.copy()
+        filled = ends > starts
+        if filled.any():
+            # reduceat over [start_i, start_{i+1}) needs ordered, non-empty, contiguous runs: use the
+            # ends as separators, then keep each run's maximum where the chunk has sentences.
+            bounds = np.stack([starts[filled], ends[filled]], axis=1).ravel()
+            maxima = np.maximum.reduceat(np.append(sentences, -np.inf), bounds)[::2]
+            best[filled] = np.maximum(passages[filled], maxima)
+        return (1.0 - weight) * passages + weight * best
+
     def dense_search(self, query_vector: np.ndarray, n: int, article_ids: Iterable[str] | None = None
                      ) -> list[tuple[int, float]]:
-        """Chunk rows by cosine similarity to the query, best first."""
+        """Chunk rows by dense score (`passage_similarities`), best first."""
         rows = self.rows_of(article_ids)
+        if self.has_sentence_vectors and self.settings.search.sentence_weight > 0:
+            rows = np.arange(len(self.chunks)) if rows is None else rows
+            scores = self.passage_similarities(query_vector, rows)
+            order = np.argsort(-scores, kind="stable")[:n]
+            return [(int(rows[i]), float(scores[i])) for i in order]
         if rows is not None:
             scores = self.chunk_vectors[rows] @ query_vector
             order = np.argsort(-scores, kind="stable")[:n]

@@ -47,6 +47,14 @@ def test_off_topic_questions_are_declined(assistant_real, question):
     assert answer.relevance < assistant_real.index.settings.search.min_relevance
 
 
+def test_a_list_item_is_quoted_with_its_lead_in_and_the_rest_of_the_list(assistant_real):
+    answer = assistant_real.ask("How do you repair emotional injuries in a relationship?")
+    quote = next(c.quote for c in answer.citations if "Allowing space for the hurt partner" in c.quote)
+    assert "Repair begins with:\n\n• Taking responsibility" in quote
+    assert "Taking responsibility for harm caused" in quote and "Seeking professional support when needed" in quote
+    assert_exact(assistant_real, answer)
+
+
 def test_an_article_filter_keeps_every_passage_and_quote_in_that_article(assistant_real):
     answer = assistant_real.ask("How do couples rebuild trust?", article_id=GUIDE)
     assert answer.passages and all(p.article_id == GUIDE for p in answer.passages)

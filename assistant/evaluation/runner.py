@@ -76,9 +76,8 @@ def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, 
         except IngestError as exc:
             corpus.skipped.append(Skipped(doc.doc_id, str(exc)))
     cached = CachedEmbedder(embedder, settings.home / "cache" / "embeddings.sqlite", desc=f"Encoding {evalset.name}")
-    # A BEIR set is judged on retrieval alone: its sentences are not embedded.
+    # Sentences are embedded for a BEIR set too: a passage's dense score uses its best sentence.
     index, _ = index_documents(corpus, cached, settings=index_settings, show_progress=show_progress,
-                               embed_sentences=evalset.unit == "passage",
                                extra_files={"source": {"sha256": evalset.fingerprint, "path": str(evalset.source)}})
     index.save(directory)
     return Assistant(index, embedder)
