@@ -103,7 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, required=True, help="data folder for indexes and the embedding cache")
     parser.add_argument("--sets", default="own,xquad,scifact")
-    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project")
+    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     embedder = get_embedder()

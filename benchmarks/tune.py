@@ -2,6 +2,7 @@
 (embeddings cached in HOME/cache), then fusion settings are varied in memory.
 
     python benchmarks/tune.py --set scifact --home /tmp/evalhome --chunks 800 --contexts section,title+section
+    python benchmarks/tune.py --set own --home /tmp/evalhome --contexts title+section --sentence-weights 0,0.5,0.7,1
 
 Tune on SciFact's train split; check the winners on the own test set and XQuAD, which they were
 not tuned on (benchmarks/README.md records both).
@@ -58,6 +59,8 @@ def main() -> None:
     parser.add_argument("--chunks", default="800", help="comma-separated max_chars values")
     parser.add_argument("--contexts", default="section,title+section")
     parser.add_argument("--metrics", default="ndcg@{k},hit@1,mrr@{k},quote_hit@1,declined_unanswerable")
+    parser.add_argument("--sentence-weights", help="instead of the fusions, sweep search.sentence_weight "
+                        "(comma-separated, e.g. 0,0.5,0.7,1) with the default fusion")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     path, k = SETS[args.set]
@@ -69,6 +72,17 @@ def main() -> None:
     print("| chunk | context | fusion | " + " | ".join(names) + " |", flush=True)
     for max_chars in (int(c) for c in args.chunks.split(",")):
         for context in args.contexts.split(","):
+            if args.sentence_weights:
+                for weight in (float(w) for w in args.sentence_weights.split(",")):
+                    settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context,
+                                             search=replace(SearchSettings(), sentence_weight=weight))
+                    metrics = evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k,
+                                              built)
+                    cells = ["–" if metrics.get(n) is None else f"{metrics[n]:.3f}" for n in names]
+                    print(f"| {max_chars} | {context} | sentence_weight={weight} | " + " | ".join(cells) + " |",
+                          flush=True)
+                    rows.append({"max_chars": max_chars, "context": context, "sentence_weight": weight, **metrics})
+                continue
             if evalset.format == "beir":
                 settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context)
                 evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k, built)
