@@ -10,6 +10,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..documents import MAX_UPLOAD_BYTES, check_upload
 from ..errors import BadRequest
 from ..feedback import FeedbackStore
 from ..service import Assistant
@@ -121,7 +122,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
             # ---- Add a document ---------------------------------------------------------------
             with gr.Tab("Add a document", id="add"):
                 gr.Markdown(f"Add a `.txt`, `.md`, `.html` or `.pdf` file (up to "
-                            f"{render.esc(str(_max_mb()))} MB) to the corpus. It is searchable as soon as it is "
+                            f"{MAX_UPLOAD_BYTES // 2**20} MB) to the corpus. It is searchable as soon as it is "
                             "indexed; no restart.")
                 upload = gr.File(label="Document", file_types=[".txt", ".md", ".html", ".htm", ".pdf"],
                                  elem_id="upload-file")
@@ -130,7 +131,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
 
         # ---- handlers -----------------------------------------------------------------------------
         def show_status():
-            return loader.status(), gr.Timer(active=not loader._ready.is_set())
+            return loader.status(), gr.Timer(active=not loader.finished)
 
         def corpus_views():
             """The article lists of every tab, once the assistant is there."""
@@ -234,10 +235,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
             if not path:
                 return ("Choose a file first.",) + corpus_views()[:4]
             try:
-                size = os.path.getsize(path)
-                from ..documents import check_upload
-
-                check_upload(Path(path).name, size)
+                check_upload(Path(path).name, os.path.getsize(path))  # before reading a too-large file
                 assistant = loader.get()
                 article = assistant.add_document(settings, Path(path).name, Path(path).read_bytes())
             except BadRequest as exc:
@@ -279,12 +277,6 @@ def build_app(loader: AssistantLoader, settings: Settings):
 
         gr.api(ask, api_name="ask")
     return app
-
-
-def _max_mb() -> int:
-    from ..documents import MAX_UPLOAD_BYTES
-
-    return MAX_UPLOAD_BYTES // 2**20
 
 
 def launch(source: Assistant | AssistantLoader, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860,

@@ -51,6 +51,11 @@ class AssistantLoader:
             self._ready.set()
 
     @property
+    def finished(self) -> bool:
+        """True once loading has ended, with the assistant or with an error."""
+        return self._ready.is_set()
+
+    @property
     def is_ready(self) -> bool:
         return self._ready.is_set() and self._error is None
 
