@@ -103,6 +103,15 @@ def wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
                            arg=[selector, text], timeout=timeout)
 
 
+def upload(page, component: str, path: Path) -> None:
+    """Choose a file as a person does: click the upload area, answer the file chooser."""
+    area = page.locator(component)
+    with page.expect_file_chooser() as chooser:
+        area.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(path))
+    area.get_by_text(path.name).wait_for()
+
+
 def choose(page, dropdown: str, option_text: str) -> None:
     page.click(f"{dropdown} input")
     page.get_by_role("option", name=option_text).first.click()
@@ -180,8 +189,7 @@ def test_evaluate_an_uploaded_test_set(page, tmp_path):
                        "a,Can emotional intimacy be rebuilt after betrayal?,true,after betrayal is possible\n"
                        "b,What is the capital of France?,false,\n", encoding="utf-8")
     page.get_by_role("tab", name="Evaluate").click()
-    page.set_input_files("#eval-file input[type=file]", str(testset))
-    page.locator("#eval-file").get_by_text("mine.csv").wait_for()
+    upload(page, "#eval-file", testset)
     page.click("#eval-run")
     wait_text(page, "#eval-status", "2 of 2 questions passed", timeout=ANSWER_TIMEOUT)
     assert "mine" in page.inner_text("#eval-status")
@@ -216,15 +224,13 @@ def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, se
     page.get_by_role("tab", name="Add a document").click()
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 not really a PDF")
-    page.set_input_files("#upload-file input[type=file]", str(broken))
-    page.locator("#upload-file").get_by_text("broken.pdf").wait_for()
+    upload(page, "#upload-file", broken)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Not added", timeout=ANSWER_TIMEOUT)
     assert "broken.pdf" in page.inner_text("#upload-status") and not (settings.corpus / "broken.pdf").exists()
     page.locator("#upload-file button[aria-label='Clear']").click()
     page.locator("#upload-file").get_by_text("broken.pdf").wait_for(state="detached")
-    page.set_input_files("#upload-file input[type=file]", str(document))
-    page.locator("#upload-file").get_by_text("pottery-nights.md").wait_for()
+    upload(page, "#upload-file", document)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Added", timeout=ANSWER_TIMEOUT)
     assert (settings.corpus / "pottery-nights.md").exists()
