@@ -54,12 +54,10 @@ def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -
 
 def relevance(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> float:
     """How well the best passage or sentence matches the question (cosine, -1..1)."""
-    best = max((h.dense_score for h in hits), default=-1.0)
-    for hit in hits:
-        rows = index.sentence_rows(hit.row)
-        if len(rows):
-            best = max(best, float(np.max(index.sentence_vectors[rows.start:rows.stop] @ query_vector)))
-    return best
+    if not hits:
+        return -1.0
+    sentences = index.best_sentence_similarities(query_vector, np.array([h.row for h in hits]))
+    return max(max(h.dense_score for h in hits), float(sentences.max()))
 
 
 def _paragraph_of(text: str, sentences, position: int) -> tuple[int, int]:

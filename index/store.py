@@ -138,6 +138,26 @@ class CorpusIndex:
         return embedding_text(chunk, self.articles[chunk.article_id].title, self.settings.context)
 
     # -- search -------------------------------------------------------------------------------
+    def best_sentence_similarities(self, query_vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each passage's (of `rows`, or all) best sentence cosine with the query; -inf for a
+        passage without embedded sentences."""
+        rows = np.arange(len(self.chunks)) if rows is None else np.asarray(rows, dtype=np.int64)
+        best = np.full(len(rows), -np.inf, dtype=np.float32)
+        starts = self.sentence_offsets[rows]
+        lengths = self.sentence_offsets[rows + 1] - starts
+        filled = lengths > 0
+        if not self.has_sentence_vectors or not filled.any():
+            return best
+        starts, lengths = starts[filled], lengths[filled]
+        firsts = np.cumsum(lengths) - lengths  # where each passage's run begins in `positions`
+        positions = np.arange(int(lengths.sum())) - np.repeat(firsts, lengths) + np.repeat(starts, lengths)
+        if len(positions) * 2 > len(self.sentence_vectors):  # most sentences: one product, then pick
+            similarities = (self.sentence_vectors @ query_vector)[positions]
+        else:
+            similarities = self.sentence_vectors[positions] @ query_vector
+        best[filled] = np.maximum.reduceat(similarities, firsts)
+        return best
+
     def passage_similarities(self, query_vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Dense score of each passage (of `rows`, or all): its cosine with the query, raised toward
         its best sentence's by `sentence_weight`. A passage's own vector blurs a one-sentence
@@ -147,16 +167,7 @@ class CorpusIndex:
         weight = self.settings.search.sentence_weight
         if weight <= 0 or not self.has_sentence_vectors or not len(rows):
             return passages
-        sentences = self.sentence_vectors @ query_vector
-        starts, ends = self.sentence_offsets[rows], self.sentence_offsets[rows + 1]
-        best = passages.copy()
-        filled = ends > starts
-        if filled.any():
-            # reduceat over [start_i, start_{i+1}) needs ordered, non-empty, contiguous runs: use the
-            # ends as separators, then keep each run's maximum where the chunk has sentences.
-            bounds = np.stack([starts[filled], ends[filled]], axis=1).ravel()
-            maxima = np.maximum.reduceat(np.append(sentences, -np.inf), bounds)[::2]
-            best[filled] = np.maximum(passages[filled], maxima)
+        best = np.maximum(passages, self.best_sentence_similarities(query_vector, rows))
         return (1.0 - weight) * passages + weight * best
 
     def dense_search(self, query_vector: np.ndarray, n: int, article_ids: Iterable[str] | None = None

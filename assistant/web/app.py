@@ -238,12 +238,12 @@ def build_app(loader: AssistantLoader, settings: Settings):
                 check_upload(Path(path).name, os.path.getsize(path))  # before reading a too-large file
                 assistant = loader.get()
                 article = assistant.add_document(settings, Path(path).name, Path(path).read_bytes())
+                passages = sum(c.article_id == article.article_id for c in assistant.index.chunks)
+                sections = len(article.sections)
+                note = (f"Added **{render.as_text(article.title)}** ({sections} section{'s' if sections != 1 else ''}, "
+                        f"{passages} passage{'s' if passages != 1 else ''}). Ask about it in the Chat tab.")
             except BadRequest as exc:
-                return (f"**Not added.** {render.as_text(_reason(exc))}",) + corpus_views()[:4]
-            passages = sum(c.article_id == article.article_id for c in assistant.index.chunks)
-            sections = len(article.sections)
-            note = (f"Added **{render.as_text(article.title)}** ({sections} section{'s' if sections != 1 else ''}, "
-                    f"{passages} passage{'s' if passages != 1 else ''}). Ask about it in the Chat tab.")
+                note = f"**Not added.** {render.as_text(_reason(exc))}"
             return (note,) + corpus_views()[:4]
 
         # ---- wiring -------------------------------------------------------------------------------
