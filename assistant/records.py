@@ -29,15 +29,16 @@ class Hit:
     text: str
     start: int
     end: int
-    score: float  # fused score (reciprocal-rank fusion of the dense and keyword rankings)
+    score: float  # fused score of the dense and keyword rankings, plus the weighted phrase score
     dense_score: float  # cosine similarity of question and passage
     dense_rank: int | None  # 1-based; None when not among the candidates read
     keyword_score: float
     keyword_rank: int | None
+    phrase_score: float = 0.0  # share of the question's word pairs the passage holds (index/phrases.py)
     row: int = field(default=-1, repr=False, compare=False)  # position in the index, not exported
 
     def to_dict(self) -> dict:
-        return _exported(self, "score", "dense_score", "keyword_score", drop=("row",))
+        return _exported(self, "score", "dense_score", "keyword_score", "phrase_score", drop=("row",))
 
 
 @dataclass(frozen=True)

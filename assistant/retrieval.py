@@ -46,8 +46,14 @@ def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: 
         fused = fuse_scores([dense, keyword], [settings.dense_weight, 1.0 - settings.dense_weight])
     else:
         fused = fuse_rankings([[row for row, _ in dense], [row for row, _ in keyword]], k=settings.rrf_k)
-    # Ties (same fused score) go to the passage closer in meaning, then to article order.
     rows = list(fused)
+    # A passage holding the question's very word pairs ("not about", "more than just") moves up,
+    # by up to `phrase_weight` of the best fused score a passage can have.
+    phrase = dict(zip(rows, index.phrases.scores(question, rows).tolist())) if settings.phrase_weight else {}
+    best_possible = 1.0 if settings.fusion == "convex" else 2.0 / (settings.rrf_k + 1)
+    for row, score in phrase.items():
+        fused[row] += settings.phrase_weight * best_possible * score
+    # Ties (same fused score) go to the passage closer in meaning, then to article order.
     cosine = dict(zip(rows, (index.chunk_vectors[rows] @ query_vector).tolist())) if rows else {}
     order = sorted(rows, key=lambda row: (-fused[row], -cosine[row], row))[:k]
     hits = []
@@ -57,5 +63,6 @@ def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: 
         hits.append(Hit(rank=rank, chunk_id=chunk.chunk_id, article_id=chunk.article_id, title=article.title,
                         section=chunk.section, text=chunk.text, start=chunk.start, end=chunk.end,
                         score=fused[row], dense_score=float(cosine[row]), dense_rank=dense_rank.get(row),
-                        keyword_score=keyword_score.get(row, 0.0), keyword_rank=keyword_rank.get(row), row=row))
+                        keyword_score=keyword_score.get(row, 0.0), keyword_rank=keyword_rank.get(row),
+                        phrase_score=phrase.get(row, 0.0), row=row))
     return hits

@@ -7,7 +7,8 @@ Systems (all on the same bundled all-MiniLM-L6-v2 and the same bm25s tokenizer):
   bm25     this project's passages, keyword ranking alone
   dense    this project's passages, dense ranking alone
   rrf      this project's passages, plain reciprocal-rank fusion (k = 60) of the two
-  project-passages  the project without its sentence scores (passages ranked by their own vectors)
+  project-passages  the project without sentence scores and phrase scores (ablation)
+  project-no-phrases  the project without its phrase scores (ablation)
   project  this project's defaults (`IndexSettings()`)
 For a BEIR set, also the whole-document peers as published figures are made (title + text, no
 chunking): dense-doc, bm25-doc and rrf-doc.
@@ -39,8 +40,9 @@ KEY_METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@{k}", "ndcg@{k}", "arti
 
 
 def systems(project: IndexSettings) -> dict[str, IndexSettings]:
-    # The peers rank passages by their own vectors (sentence_weight 0), as a plain pipeline does.
-    plain = replace(project.search, sentence_weight=0.0)
+    # The peers rank passages by their own vectors (sentence_weight 0) and use no phrase scores,
+    # as a plain pipeline does.
+    plain = replace(project.search, sentence_weight=0.0, phrase_weight=0.0)
     only = lambda weight: replace(plain, fusion="convex", dense_weight=weight)  # noqa: E731
     return {
         "naive": IndexSettings(chunking=ChunkSettings(max_chars=800, strategy="fixed"), context="none",
@@ -48,7 +50,8 @@ def systems(project: IndexSettings) -> dict[str, IndexSettings]:
         "bm25": replace(project, search=only(0.0)),
         "dense": replace(project, search=only(1.0)),
         "rrf": replace(project, search=replace(plain, fusion="rrf", rrf_k=60)),
-        "project-passages": replace(project, search=plain),  # ablation: without the sentence scores
+        "project-passages": replace(project, search=plain),  # ablation: neither sentence nor phrase scores
+        "project-no-phrases": replace(project, search=replace(project.search, phrase_weight=0.0)),
         "project": project,
     }
 
@@ -103,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, required=True, help="data folder for indexes and the embedding cache")
     parser.add_argument("--sets", default="own,xquad,scifact")
-    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project")
+    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project-no-phrases,project")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     embedder = get_embedder()

@@ -3,6 +3,7 @@
 
     python benchmarks/tune.py --set scifact --home /tmp/evalhome --chunks 800 --contexts section,title+section
     python benchmarks/tune.py --set own --home /tmp/evalhome --contexts title+section --sentence-weights 0,0.5,0.7,1
+    python benchmarks/tune.py --set own --home /tmp/evalhome --contexts title+section --phrase-weights 0,0.2,0.4
 
 Tune on SciFact's train split; check the winners on the own test set and XQuAD, which they were
 not tuned on (benchmarks/README.md records both).
@@ -61,6 +62,8 @@ def main() -> None:
     parser.add_argument("--metrics", default="ndcg@{k},hit@1,mrr@{k},quote_hit@1,declined_unanswerable")
     parser.add_argument("--sentence-weights", help="instead of the fusions, sweep search.sentence_weight "
                         "(comma-separated, e.g. 0,0.5,0.7,1) with the default fusion")
+    parser.add_argument("--phrase-weights", help="instead of the fusions, sweep search.phrase_weight "
+                        "(comma-separated, e.g. 0,0.2,0.4) with the default fusion")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     path, k = SETS[args.set]
@@ -72,16 +75,19 @@ def main() -> None:
     print("| chunk | context | fusion | " + " | ".join(names) + " |", flush=True)
     for max_chars in (int(c) for c in args.chunks.split(",")):
         for context in args.contexts.split(","):
-            if args.sentence_weights:
-                for weight in (float(w) for w in args.sentence_weights.split(",")):
+            swept = ("sentence_weight", args.sentence_weights) if args.sentence_weights else (
+                ("phrase_weight", args.phrase_weights) if args.phrase_weights else None)
+            if swept:
+                setting, values = swept
+                for weight in (float(w) for w in values.split(",")):
                     settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context,
-                                             search=replace(SearchSettings(), sentence_weight=weight))
+                                             search=replace(SearchSettings(), **{setting: weight}))
                     metrics = evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k,
                                               built)
                     cells = ["–" if metrics.get(n) is None else f"{metrics[n]:.3f}" for n in names]
-                    print(f"| {max_chars} | {context} | sentence_weight={weight} | " + " | ".join(cells) + " |",
+                    print(f"| {max_chars} | {context} | {setting}={weight} | " + " | ".join(cells) + " |",
                           flush=True)
-                    rows.append({"max_chars": max_chars, "context": context, "sentence_weight": weight, **metrics})
+                    rows.append({"max_chars": max_chars, "context": context, setting: weight, **metrics})
                 continue
             if evalset.format == "beir":
                 settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context)

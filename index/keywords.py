@@ -10,7 +10,8 @@ import numpy as np
 
 
 @lru_cache(maxsize=1)
-def _stemmer():
+def stemmer():
+    """The Snowball English stemmer (PyStemmer), one per process."""
     import Stemmer
 
     return Stemmer.Stemmer("english")
@@ -22,7 +23,7 @@ def tokenize(texts: list[str]) -> list[list[str]]:
 
     # Curly apostrophes split words the way straight ones do ("isn’t" -> "isn", "t").
     texts = [t.replace("’", "'") for t in texts]
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer(), return_ids=False, show_progress=False)
 
 
 class KeywordIndex:

@@ -28,6 +28,7 @@ from ingest import INGEST_VERSION, INTRODUCTION, Article, Chunk, ChunkSettings
 
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .keywords import KeywordIndex
+from .phrases import PhraseIndex
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -45,6 +46,10 @@ class SearchSettings:
     # How far a passage's dense score is raised toward its best sentence's cosine (0: the passage's
     # own cosine; 1: the better of the two). Used only where sentences are embedded.
     sentence_weight: float = 1.0
+    # Phrase evidence added after fusion: the rarity-weighted share of the question's word pairs
+    # (stemmed, stop words kept) found in the passage (index/phrases.py), times this share of the
+    # best fused score a passage can have. 0 turns it off.
+    phrase_weight: float = 0.4
     min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
     confident_relevance: float = 0.45  # below this (and above min_relevance): "not directly; the closest is"
 
@@ -133,6 +138,14 @@ class CorpusIndex:
         for i, chunk in enumerate(chunks):
             self._article_rows.setdefault(chunk.article_id, []).append(i)
         self._article_rows = {k: np.array(v) for k, v in self._article_rows.items()}
+        self._phrases: PhraseIndex | None = None
+
+    @property
+    def phrases(self) -> PhraseIndex:
+        """Word pairs of every passage's own text, made on first use (not saved: it is quick)."""
+        if self._phrases is None:
+            self._phrases = PhraseIndex([c.text for c in self.chunks])
+        return self._phrases
 
     def context_text(self, chunk: Chunk) -> str:
         return embedding_text(chunk, self.articles[chunk.article_id].title, self.settings.context)

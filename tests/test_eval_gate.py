@@ -16,15 +16,20 @@ pytestmark = pytest.mark.model
 
 # Measured with `closer eval` (k = 5) on assistant/evaluation/testset.jsonl, 118 questions, with the
 # defaults of issue 4 (title + heading context, convex fusion 0.5, passages scored with their best
-# sentence, near-miss band 0.28-0.45).
-# Trade recorded: scoring passages by their best sentence and quoting a list with its lead-in
-# raised hit@1 0.745 -> 0.776, hit@5 0.888 -> 0.929 and quote hit@3 0.765 -> 0.827, and lowered
-# the token F1 (0.319 -> 0.301) and embedding similarity (0.621 -> 0.597) against the short
-# reference answers: the quotes are longer (a whole list rather than one item of it).
+# sentence, phrase scores 0.4, near-miss band 0.28-0.45).
+# Trades recorded:
+# - Scoring passages by their best sentence and quoting a list with its lead-in raised hit@1
+#   0.745 -> 0.776, hit@5 0.888 -> 0.929 and quote hit@3 0.765 -> 0.827, and lowered the token F1
+#   (0.319 -> 0.301) and embedding similarity (0.621 -> 0.597) against the short reference answers:
+#   the quotes are longer (a whole list rather than one item of it).
+# - Phrase scores raised hit@1 0.776 -> 0.827, MRR@5 0.841 -> 0.868 and quote hit@1 0.714 -> 0.745,
+#   and lost one question from the top five ("we never talk about anything real anymore": a passage
+#   holding "talk about" displaces the answer), so hit@5 0.929 -> 0.918 and article recall@5
+#   0.901 -> 0.898.
 FLOORS = {
-    "hit@1": 0.77, "hit@3": 0.89, "hit@5": 0.92, "mrr@5": 0.84, "ndcg@5": 0.77, "article_recall@5": 0.90,
-    "quote_hit@1": 0.71, "quote_hit@3": 0.82, "declined_unanswerable": 0.90,
-    "token_f1": 0.30, "similarity": 0.59, "pass_rate": 0.83,
+    "hit@1": 0.82, "hit@3": 0.90, "hit@5": 0.91, "mrr@5": 0.86, "ndcg@5": 0.78, "article_recall@5": 0.89,
+    "quote_hit@1": 0.74, "quote_hit@3": 0.83, "declined_unanswerable": 0.90,
+    "token_f1": 0.30, "similarity": 0.60, "pass_rate": 0.84,
 }
 # Answerable questions answered "not directly; the closest passage is ..." count as declined. The
 # near-miss band trades some of them for unanswerable ones declined (0.80 at a band up to 0.43,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -101,3 +102,40 @@ def test_a_near_miss_offers_the_closest_passage_and_counts_as_declined(assistant
     assert answer.abstained and answer.answer.startswith(NEAR_MISS)
     assert len(answer.citations) == 1 and answer.citations[0].n == 1
     assert "[1]" in answer.answer and answer.citations[0].quote in answer.answer
+
+
+def test_phrase_score_counts_the_questions_word_pairs_weighted_by_rarity():
+    from index.phrases import PhraseIndex, word_pairs
+
+    # Stemmed, lower-cased, stop words kept, curly apostrophes read as straight ones.
+    assert word_pairs("Sharing Words isn’t easy") == {("share", "word"), ("word", "isn"), ("isn", "t"),
+                                                     ("t", "easi")}
+    phrases = PhraseIndex(["it is not about perfection", "intimacy is about trust", "about trust and about time"])
+    scores = phrases.scores("is it not about trust?", [0, 1, 2])
+    # Pairs: (is, it) and (it, not) in no passage, (not, about) in passage 0 only, (about, trust)
+    # in passages 1 and 2; the rarer pair weighs more.
+    weight = lambda held: math.log(1 + 3 / (1 + held))  # noqa: E731
+    total = 2 * weight(0) + weight(1) + weight(2)
+    assert scores == pytest.approx([weight(1) / total, weight(2) / total, weight(2) / total])
+    assert scores[0] > scores[1]
+    assert phrases.scores("perfection", [0, 1]).tolist() == [0.0, 0.0]  # one word makes no pair
+    assert phrases.scores("trust it", []).shape == (0,)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, words", [
+    ("What is emotional intimacy not about?", "Emotional intimacy is not about perfection"),
+    ("Where does reconnection begin?", "Reconnection begins with one conversation"),
+])
+def test_a_passage_saying_the_questions_very_words_comes_first(assistant_real, question, words):
+    """Without phrase scores these passages rank second (own test set, q018 and q028)."""
+    search = assistant_real.index.settings.search
+    original = assistant_real.index.settings
+    top = assistant_real.ask(question).passages[0]
+    assert words in top.text and top.phrase_score > 0
+    try:
+        assistant_real.index.settings = replace(original, search=replace(search, phrase_weight=0.0))
+        without = assistant_real.ask(question).passages
+    finally:
+        assistant_real.index.settings = original
+    assert words not in without[0].text and without[0].phrase_score == 0.0
