@@ -178,3 +178,30 @@ def test_a_passage_is_scored_by_its_best_sentence_as_well_as_by_itself(built, fa
     assert np.allclose(index.passage_similarities(query), own, atol=1e-6)
     assert [r for r, _ in index.dense_search(query, 5)] == [int(r) for r in np.argsort(-own, kind="stable")[:5]]
     assert SearchSettings().sentence_weight == 1.0
+
+
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_phrase_scores_add_a_share_of_the_best_fused_score(built, fake_embedder, fusion):
+    """The final score is the fusion of the two rankings plus phrase_weight x phrase score x the
+    best fused score a passage can have (1 for convex fusion, 2 / (k + 1) for RRF)."""
+    from dataclasses import replace
+
+    from assistant.retrieval import fuse_rankings, fuse_scores, retrieve
+
+    index, _ = built
+    index.settings = replace(index.settings, search=replace(index.settings.search, fusion=fusion))
+    question = "Can emotional intimacy be rebuilt after betrayal?"
+    query = fake_embedder.encode([question])[0]
+    search = index.settings.search
+    dense = index.dense_search(query, search.candidates)
+    keyword = index.keyword_search(question, search.candidates)
+    if fusion == "convex":
+        fused, best = fuse_scores([dense, keyword], [search.dense_weight, 1 - search.dense_weight]), 1.0
+    else:
+        fused, best = fuse_rankings([[r for r, _ in dense], [r for r, _ in keyword]], k=search.rrf_k), 2 / 61
+    hits = retrieve(index, query, question, k=10)
+    assert any(h.phrase_score > 0 for h in hits)
+    for hit in hits:
+        assert hit.score == pytest.approx(fused[hit.row] + search.phrase_weight * best * hit.phrase_score)
+    phrases = index.phrases.scores(question, [h.row for h in hits])
+    assert [h.phrase_score for h in hits] == pytest.approx(phrases.tolist())
