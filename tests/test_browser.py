@@ -9,6 +9,7 @@ unless CLOSER_REQUIRE_BROWSER=1 (set by `.ci/run`), where a missing browser fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -171,11 +172,14 @@ def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
     page.get_by_role("tab", name="Evaluate").click()
     page.click("#eval-run")
     page.wait_for_selector("#eval-plots img", timeout=ANSWER_TIMEOUT)
-    assert "questions passed" in page.inner_text("#eval-status")
+    passed, total = map(int, re.search(r"(\d+) of (\d+) questions passed", page.inner_text("#eval-status")).groups())
+    assert total == 118 and 0 < passed < total  # the built-in set still has failures to show
     metrics = page.inner_text("#eval-metrics")
     assert "passage hit@1" in metrics and "citation exactness" in metrics
     cells = lambda: [line.strip() for line in page.inner_text("#eval-questions").split("\n")]  # noqa: E731
-    assert "pass" in cells() and "FAIL" in cells()
+    # The table shows the rows in view (the first questions, which pass); the filter brings the
+    # failures up.
+    assert "pass" in cells()
     page.check("#eval-failures input")
     page.wait_for_function("!document.querySelector('#eval-questions').innerText.split('\\n')"
                            ".some(line => line.trim() === 'pass')")
