@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 
 import numpy as np
 
@@ -31,10 +32,7 @@ class PhraseIndex:
 
     def __init__(self, texts: list[str]) -> None:
         self.pairs = [word_pairs(t) for t in texts]
-        self.frequency: dict[tuple[str, str], int] = {}
-        for pairs in self.pairs:
-            for pair in pairs:
-                self.frequency[pair] = self.frequency.get(pair, 0) + 1
+        self.frequency = Counter(pair for pairs in self.pairs for pair in pairs)
 
     def scores(self, question: str, rows: list[int]) -> np.ndarray:
         """For each of `rows`, the share of the question's pairs the passage holds, each pair
@@ -43,7 +41,7 @@ class PhraseIndex:
         if not asked or not rows:
             return np.zeros(len(rows), dtype=np.float32)
         n = len(self.pairs)
-        weights = {pair: math.log(1.0 + n / (1.0 + self.frequency.get(pair, 0))) for pair in asked}
+        weights = {pair: math.log(1.0 + n / (1.0 + self.frequency[pair])) for pair in asked}
         total = sum(weights.values())
         return np.array([sum(w for pair, w in weights.items() if pair in self.pairs[row]) / total for row in rows],
                         dtype=np.float32)
