@@ -105,12 +105,24 @@ def wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
 
 
 def upload(page, component: str, path: Path) -> None:
-    """Choose a file as a person does: click the upload area, answer the file chooser."""
+    """Choose a file as a person does: click the upload area, answer the file chooser, see the
+    file's name. A tab shown for the first time may mount its upload area again just as the file
+    is chosen, dropping it (once in a CI run); a person would choose it again, and so does this."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     area = page.locator(component)
-    with page.expect_file_chooser() as chooser:
-        area.get_by_text("Click to Upload").click()
-    chooser.value.set_files(str(path))
-    area.get_by_text(path.name).wait_for()
+    for attempt in (1, 2):
+        with page.expect_file_chooser() as chooser:
+            area.get_by_text("Click to Upload").click()
+        chooser.value.set_files(str(path))
+        try:
+            area.get_by_text(path.name).wait_for(timeout=10_000 if attempt == 1 else 30_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            if area.get_by_text(path.name).is_visible():  # it arrived late after all
+                return
 
 
 def choose(page, dropdown: str, option_text: str) -> None:
