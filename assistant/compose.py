@@ -17,6 +17,9 @@ QUOTE_MARGIN = 0.12  # a further quote must score within this of the best one
 LIST_QUOTE_CHARS = 600  # how far a list's lead-in may carry its items into one quote
 SHORT_PARAGRAPH_CHARS = 320  # a paragraph this short is one thought: quote it whole
 MIN_QUOTE_CHARS = 25  # shorter sentences ("Try:") are not quoted on their own
+# A quote this close in meaning (cosine of the mean of its sentences' vectors) to one already
+# chosen says the same thing again, usually in another article's words: it is left out.
+NEAR_DUPLICATE = 0.85
 
 
 @dataclass
@@ -134,6 +137,7 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
     chosen: list[tuple[str, int, int, float, Hit]] = []  # (chunk_id, start, end, score, hit)
     taken: dict[str, set[int]] = {}
     seen_text: set[str] = set()
+    thoughts: list[np.ndarray] = []  # the meaning of each chosen quote
     for cand in candidates:
         if len(chosen) >= max_quotes or cand.score < best - QUOTE_MARGIN:
             break
@@ -146,6 +150,12 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
         key = " ".join(text[start:end].split()).casefold()
         if key in seen_text:
             continue
+        rows = index.sentence_rows(cand.hit.row)
+        vector = index.sentence_vectors[[rows.start + p for p in sorted(used)]].mean(axis=0)
+        vector = vector / (np.linalg.norm(vector) or 1.0)
+        if any(float(vector @ v) >= NEAR_DUPLICATE for v in thoughts):
+            continue
+        thoughts.append(vector)
         seen_text.add(key)
         taken.setdefault(cand.hit.chunk_id, set()).update(used)
         chosen.append((cand.hit.chunk_id, start, end, cand.score, cand.hit))

@@ -139,3 +139,25 @@ def test_a_passage_saying_the_questions_very_words_comes_first(assistant_real, q
     finally:
         assistant_real.index.settings = original
     assert words not in without[0].text and without[0].phrase_score == 0.0
+
+
+def test_a_thought_said_again_in_another_article_is_quoted_once(fake_embedder, tmp_path, monkeypatch):
+    import assistant.compose as compose
+    from assistant.service import Assistant
+    from index import build_index
+
+    corpus = tmp_path / "dupes"
+    corpus.mkdir()
+    said = "Gratitude spoken aloud each evening keeps partners close."
+    again = "Each evening, gratitude spoken aloud keeps partners close."  # other words, same thought
+    (corpus / "a.md").write_text(f"# Habits\n\n{said}\n\nWalks after dinner help too.\n", encoding="utf-8")
+    (corpus / "b.md").write_text(f"# Rituals\n\n{again}\n\nJournals help some partners.\n", encoding="utf-8")
+    index, _ = build_index(corpus, fake_embedder)
+    assistant = Assistant(index, fake_embedder)
+    question = "Does gratitude spoken aloud each evening keep partners close?"
+
+    quotes = {c.quote for c in assistant.ask(question).citations}
+    assert len(quotes & {said, again}) == 1
+
+    monkeypatch.setattr(compose, "NEAR_DUPLICATE", 1.01)  # with the check off, both are quoted
+    assert {c.quote for c in assistant.ask(question).citations} >= {said, again}
