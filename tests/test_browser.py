@@ -136,6 +136,7 @@ def test_ask_shows_a_citation_and_its_passage_highlighted(page, tmp_path):
     assert "[1]" in reply
     source = page.locator("#sources .closer-source").first.inner_text()
     assert source.startswith("[1]") and "KMA Therapy" in source
+    assert "meaning rank" in page.locator("#sources .closer-why").first.inner_text()  # why this passage
     highlighted = page.locator("#sources mark").first.inner_text()
     assert "rebuilding emotional intimacy after betrayal is possible" in highlighted
     assert highlighted.strip()[:40] in reply  # the highlighted sentence is the quote in the answer

@@ -41,6 +41,11 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     start, end = render.passage_span(assistant_real.index, first.article_id, first.start, first.end)
     assert start <= first.start and first.end <= end  # the passage contains the quote
     assert "KMA Therapy" in html and "Not covered" not in html
+    hit = next(h for h in answer.passages if h.article_id == first.article_id and h.start <= first.start <= h.end)
+    why = render.why_passage(hit)
+    assert render.esc(why) in html and f"ranked {hit.rank}" in why and f"score {hit.score:.2f}" in why
+    assert (f"meaning rank {hit.dense_rank}" if hit.dense_rank else "not among the meaning") in why
+    assert (f"keyword rank {hit.keyword_rank}" if hit.keyword_rank else "not among the keyword") in why
     declined = assistant_real.ask("What is the capital of France?")
     assert render.DECLINED_MARK in render.sources_html(declined, assistant_real.index)
     assert render.chat_message(declined).startswith(f"**{render.DECLINED_MARK}**")

@@ -14,7 +14,7 @@ from index import CorpusIndex
 from ingest import Article
 
 from ..compose import format_source
-from ..records import Answer, Citation, LookupResult
+from ..records import Answer, Citation, Hit, LookupResult
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 esc = html.escape
@@ -28,6 +28,7 @@ CSS = """
                   padding: 2px 8px; font-weight: 600; margin-bottom: 6px}
 .closer-count {font-weight: 600; margin: 4px 0 10px 0}
 .closer-muted {color: #6b7280}
+.closer-why {color: #6b7280; font-size: 0.85em; margin: -2px 0 4px 0}
 .closer-article h2, .closer-article h3, .closer-article h4 {margin-bottom: 2px}
 .closer-article p {white-space: pre-wrap; margin-top: 2px}
 """
@@ -73,12 +74,33 @@ def marked(text: str, base: int, spans: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _citation_card(index: CorpusIndex, citation: Citation) -> str:
+def _rank_words(rank: int | None, ranking: str) -> str:
+    return f"{ranking} rank {rank}" if rank else f"not among the {ranking} ranking's candidates"
+
+
+def why_passage(hit: Hit) -> str:
+    """Why a passage was chosen, in words: where each ranking put it and the fused score (the
+    `passages` of `closer ask --json` carry the same figures)."""
+    parts = [f"ranked {hit.rank}", _rank_words(hit.dense_rank, "meaning"), _rank_words(hit.keyword_rank, "keyword")]
+    if hit.phrase_score:
+        parts.append(f"{hit.phrase_score:.0%} of the question's word pairs")
+    parts.append(f"score {hit.score:.2f}")
+    return "Why this passage: " + " · ".join(parts)
+
+
+def _hit_of(citation: Citation, hits: list[Hit]) -> Hit | None:
+    """The retrieved passage a quote was taken from."""
+    return next((h for h in hits if h.article_id == citation.article_id and h.start <= citation.start
+                 and citation.end <= h.end), None)
+
+
+def _citation_card(index: CorpusIndex, citation: Citation, hit: Hit | None = None) -> str:
     article = index.articles[citation.article_id]
     start, end = passage_span(index, citation.article_id, citation.start, citation.end)
     passage = marked(article.text[start:end], start, [(citation.start, citation.end)])
+    why = f"<div class='closer-why'>{esc(why_passage(hit))}</div>" if hit is not None else ""
     return (f"<div class='closer-source' data-n='{citation.n}'>{esc(format_source(citation))}</div>"
-            f"<div class='closer-passage'>{passage}</div>")
+            f"{why}<div class='closer-passage'>{passage}</div>")
 
 
 def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
@@ -92,7 +114,7 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
     if answer.abstained:
         head = (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
                 "<p>The articles don't answer this directly. The closest passage:</p>")
-    return head + "".join(_citation_card(index, c) for c in answer.citations)
+    return head + "".join(_citation_card(index, c, _hit_of(c, answer.passages)) for c in answer.citations)
 
 
 def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
