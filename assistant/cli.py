@@ -204,21 +204,34 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
 @click.option("--save-baseline", type=click.Path(dir_okay=False), help="Save this run's metrics as a baseline.")
 @click.option("--tolerance", default=0.02, show_default=True, type=float,
               help="How far a metric may fall below the baseline.")
+@click.option("--calibrate", is_flag=True,
+              help="Choose the declining thresholds from this test set's scores and keep them in the index.")
+@click.option("--max-wrongly", default=0.09, show_default=True, type=click.FloatRange(0, 1),
+              help="With --calibrate: the share of answerable questions that may be declined (or given "
+                   "the closest passage only) so that more unanswerable ones are declined.")
 def evaluate(settings: Settings, testset: str | None, k: int, split: str, limit: int | None, as_json: bool,
-             report: str | None, baseline: str | None, save_baseline: str | None, tolerance: float):
+             report: str | None, baseline: str | None, save_baseline: str | None, tolerance: float,
+             calibrate: bool, max_wrongly: float):
     """Evaluate the assistant on TESTSET (default: the built-in test set of the corpus).
 
     TESTSET: a .jsonl or .csv file of questions, a SQuAD .json file, or a BEIR folder
     (corpus.jsonl, queries.jsonl, qrels/SPLIT.tsv). SQuAD and BEIR documents get an index of
     their own in HOME/eval, and their embeddings are cached in HOME/cache.
+
+    --calibrate sets where your index declines: it needs a test set about your corpus with both
+    answerable and unanswerable questions. The run is measured again with the new thresholds.
     """
     from index import get_embedder
 
     from .evaluation import TestSetError, compare, load_testset, open_assistant, run_evaluation
-    from .evaluation.report import terminal_table, write_report
+    from .evaluation.calibration import CalibrationError, choose
+    from .evaluation.report import declining_table, terminal_table, write_report
 
     try:
         evalset = load_testset(testset, split=split)
+        if calibrate and not evalset.own_corpus:
+            raise BadRequest("--calibrate sets the declining thresholds of your index: give it a test set about "
+                             "your corpus (.jsonl or .csv), not a BEIR or SQuAD set")
         base = None
         if baseline:
             try:
@@ -230,6 +243,18 @@ def evaluate(settings: Settings, testset: str | None, k: int, split: str, limit:
     except TestSetError as exc:
         raise BadInput(str(exc)) from exc
     result = run_evaluation(assistant, evalset, k=k, show_progress=progress, limit=limit)
+    if calibrate:
+        try:
+            calibration = choose(result.rows, max_wrongly=max_wrongly, testset=evalset.name)
+        except CalibrationError as exc:
+            raise BadInput(str(exc)) from exc
+        click.echo(declining_table(result), err=True)
+        assistant.index.calibrate(calibration, settings.index_dir)
+        click.echo(f"Calibrated on {evalset.name}: declined below {calibration.min_relevance:.3f}, the closest "
+                   f"passage only below {calibration.confident_relevance:.3f} (there: unanswerable declined "
+                   f"{calibration.declined_unanswerable:.3f}, answerable declined {calibration.wrongly_declined:.3f}). "
+                   f"Saved in {settings.index_dir}; measuring again.", err=True)
+        result = run_evaluation(assistant, evalset, k=k, show_progress=progress, limit=limit)
     if as_json:
         _emit_json(result.to_dict())
     else:

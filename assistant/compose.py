@@ -129,7 +129,7 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
 
     Neighbouring chosen sentences of one passage become one quote; a quote is never repeated.
     """
-    floor = index.settings.search.min_relevance
+    floor = index.declining[0]
     candidates = sorted(_candidates(index, query_vector, hits), key=lambda c: -c.score)
     if not candidates:
         return []

@@ -48,6 +48,8 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
             notify(f"No index yet at {settings.index_dir}; building it from {settings.corpus}.")
     index, report = build_index(settings.corpus, embedder, settings=index_settings, previous=previous,
                                 show_progress=show_progress)
+    if previous is not None:  # thresholds calibrated on a test set outlive an update of the corpus
+        index.calibration = previous.calibration
     index.save(settings.index_dir)
     return index, IndexStatus("built" if previous is None else "updated", report)
 
@@ -109,14 +111,15 @@ class Assistant:
 
         Below `min_relevance` the assistant declines. Between it and `confident_relevance` the
         question is near the articles but not answered by them: the answer says so and offers the
-        closest passage (still marked as declined). Above, it answers with quotes.
+        closest passage (still marked as declined). Above, it answers with quotes. Thresholds
+        calibrated on a test set (`closer eval --calibrate`) take the settings' place.
         """
-        search = self.index.settings.search
+        min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
-        citations = select_quotes(self.index, vector, hits) if best >= search.min_relevance else []
+        citations = select_quotes(self.index, vector, hits) if best >= min_relevance else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
-        if best < search.confident_relevance:
+        if best < confident_relevance:
             closest = replace(citations[0], n=1)
             return Answer(question, True, format_near_miss(closest), [closest], hits, best)
         searched = articles_searched if articles_searched is not None else len(self.article_ids)

@@ -8,6 +8,9 @@ articles and chunks they point at, saved as a directory that describes itself.
     sentences.npy     normalised embeddings of every sentence, in chunk order (absent in a
                       retrieval-only index, e.g. of a benchmark corpus)
     keyword/          bm25s index over the chunks
+
+The manifest also keeps the declining thresholds calibrated on a test set (`closer eval
+--calibrate`), when there are any: they stay with the index through updates of the corpus.
 """
 
 from __future__ import annotations
@@ -61,6 +64,26 @@ CONTEXTS = ("none", "section", "title+section")
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Declining thresholds chosen from a test set's score distributions (`closer eval
+    --calibrate`), with the figures they gave there. They take the place of the search settings'
+    `min_relevance` and `confident_relevance` for this index."""
+
+    min_relevance: float
+    confident_relevance: float
+    testset: str
+    answerable: int
+    unanswerable: int
+    max_wrongly: float  # the share of answerable questions allowed to be declined
+    declined_unanswerable: float
+    wrongly_declined: float
+    calibrated_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class IndexSettings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
@@ -106,7 +129,7 @@ class CorpusIndex:
     def __init__(self, *, articles: list[Article], chunks: list[Chunk], chunk_vectors: np.ndarray,
                  sentence_vectors: np.ndarray | None, model_id: str, settings: IndexSettings,
                  files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None,
-                 ingest_version: int = INGEST_VERSION) -> None:
+                 ingest_version: int = INGEST_VERSION, calibration: Calibration | None = None) -> None:
         import faiss
 
         if len(chunks) != len(chunk_vectors):
@@ -118,6 +141,7 @@ class CorpusIndex:
         self.settings = settings
         self.files = files
         self.ingest_version = ingest_version
+        self.calibration = calibration
         self.built_at = built_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.chunk_vectors = np.ascontiguousarray(chunk_vectors, dtype=np.float32)
         self.faiss = faiss.IndexFlatIP(self.chunk_vectors.shape[1] if self.chunk_vectors.ndim == 2 else 1)
@@ -146,6 +170,14 @@ class CorpusIndex:
         if self._phrases is None:
             self._phrases = PhraseIndex([c.text for c in self.chunks])
         return self._phrases
+
+    @property
+    def declining(self) -> tuple[float, float]:
+        """(below this the question is declined, below this it gets the closest passage only):
+        the calibrated thresholds when there are any, else the search settings'."""
+        if self.calibration is not None:
+            return self.calibration.min_relevance, self.calibration.confident_relevance
+        return self.settings.search.min_relevance, self.settings.search.confident_relevance
 
     def context_text(self, chunk: Chunk) -> str:
         return embedding_text(chunk, self.articles[chunk.article_id].title, self.settings.context)
@@ -233,6 +265,7 @@ class CorpusIndex:
             "sentence_vectors": self.has_sentence_vectors,
             "libraries": _library_versions(),
             "built_at": self.built_at,
+            "calibration": self.calibration.to_dict() if self.calibration else None,
         }
 
     def save(self, directory: Path) -> None:
@@ -266,6 +299,18 @@ class CorpusIndex:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+    def calibrate(self, calibration: Calibration | None, directory: Path) -> None:
+        """Use these declining thresholds (None: the settings' again) and record them in the
+        manifest of the saved index at `directory` (written beside it, then swapped in)."""
+        self.calibration = calibration
+        path = Path(directory) / MANIFEST
+        if not path.exists():
+            raise IndexNotFound(f"no index at {directory}")
+        fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
 
 
 def read_manifest(directory: Path) -> dict:
@@ -309,6 +354,7 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
         vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dimension), np.float32)
         sentences = np.load(directory / "sentences.npy") if manifest.get("sentence_vectors", True) else None
         keyword = KeywordIndex.load(directory / "keyword")
+        calibration = Calibration(**manifest["calibration"]) if manifest.get("calibration") else None
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndex(f"the index at {directory} is incomplete or damaged ({exc}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
@@ -318,4 +364,5 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
     return CorpusIndex(articles=articles, chunks=chunks, chunk_vectors=vectors, sentence_vectors=sentences,
                        model_id=manifest["model"]["id"], settings=IndexSettings.from_dict(manifest["settings"]),
                        files=manifest.get("files", {}), keyword=keyword,
-                       built_at=manifest.get("built_at"), ingest_version=manifest.get("ingest_version", 0))
+                       built_at=manifest.get("built_at"), ingest_version=manifest.get("ingest_version", 0),
+                       calibration=calibration)

@@ -1,8 +1,10 @@
 """Evaluation reports: a terminal table, and an HTML or Markdown report with plots.
 
 Plots: hit@n for n = 1..10 (how deep the right passage sits), and the distributions of the top
-similarity for answerable and unanswerable questions with the declining threshold drawn in,
-which shows where the threshold should sit.
+similarity for answerable and unanswerable questions with the declining thresholds drawn in,
+which shows where the thresholds should sit. Beside them, the operating points of declining: for
+each cut, the shares of unanswerable and answerable questions it declines (`closer eval
+--calibrate` picks one).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import html
 import io
 from pathlib import Path
 
+from .calibration import CalibrationError, frontier, point_at
 from .runner import EvalResult
 
 METRIC_LABELS = {
@@ -65,6 +68,31 @@ def terminal_table(result: EvalResult, baseline=None) -> str:
     return "\n".join(lines)
 
 
+def declining_rows(result: EvalResult) -> list[tuple[str, str, str, str]]:
+    """The operating points worth choosing between (threshold, unanswerable declined, answerable
+    declined, which one is in use); none when the test set lacks either kind of question."""
+    try:
+        points = frontier(result.rows)
+    except CalibrationError:
+        return []
+    in_use = None
+    if result.confident_threshold is not None:
+        in_use = point_at(result.rows, result.confident_threshold)
+        same = (in_use.declined_unanswerable, in_use.wrongly_declined)
+        points = [p for p in points if (p.declined_unanswerable, p.wrongly_declined) != same] + [in_use]
+    return [(f"{p.threshold:.3f}", f"{p.declined_unanswerable:.3f}", f"{p.wrongly_declined:.3f}",
+             "in use" if p is in_use else "") for p in sorted(points, key=lambda p: p.threshold)]
+
+
+DECLINING_HEADER = ("closest passage only below", "unanswerable declined", "answerable declined", "")
+
+
+def declining_table(result: EvalResult) -> str:
+    rows = [DECLINING_HEADER] + declining_rows(result)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(DECLINING_HEADER))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
 def figures(result: EvalResult) -> dict[str, bytes]:
     import matplotlib
 
@@ -90,7 +118,10 @@ def figures(result: EvalResult) -> dict[str, bytes]:
     ax.hist(answerable, bins=bins, alpha=0.6, label=f"answerable ({len(answerable)})")
     if unanswerable:
         ax.hist(unanswerable, bins=bins, alpha=0.6, label=f"unanswerable ({len(unanswerable)})")
-    ax.axvline(result.threshold, color="black", linestyle="--", label=f"declining threshold {result.threshold:.2f}")
+    ax.axvline(result.threshold, color="black", linestyle="--", label=f"declined below {result.threshold:.2f}")
+    if result.confident_threshold is not None and result.confident_threshold > result.threshold:
+        ax.axvline(result.confident_threshold, color="black", linestyle=":",
+                   label=f"closest passage only below {result.confident_threshold:.2f}")
     ax.set_xlabel("top similarity of question and corpus")
     ax.set_ylabel("questions")
     ax.set_title("Top scores: where to decline")
@@ -144,7 +175,12 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
                  f"{result.questions} questions, k = {result.k}, model `{result.model}`.", "",
                  header, "|" + " --- |" * (4 if baseline is not None else 2)]
         lines += ["| " + " | ".join(row) + " |" for row in table]
-        lines += [""] + [f"**Error:** {e}" for e in result.errors] + [""] + images + ["", "## Questions", "",
+        lines += [""] + [f"**Error:** {e}" for e in result.errors] + [""] + images
+        declining = declining_rows(result)
+        if declining:
+            lines += ["", "## Declining: operating points", "", "| " + " | ".join(DECLINING_HEADER) + " |",
+                      "| --- | --- | --- | --- |"] + ["| " + " | ".join(row) + " |" for row in declining]
+        lines += ["", "## Questions", "",
                   "| result | id | question | expected | cited or retrieved | top score |",
                   "| --- | --- | --- | --- | --- | --- |"]
         lines += ["| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in row) + " |"
@@ -161,12 +197,18 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     images = "".join(f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                      for name, data in plots.items())
     errors = "".join(f"<p class='error'>Error: {esc(e)}</p>" for e in result.errors)
+    declining = ""
+    if declining_rows(result):
+        declining = ("<h2>Declining: operating points</h2><table><tr>"
+                     + "".join(f"<th>{esc(h)}</th>" for h in DECLINING_HEADER) + "</tr>"
+                     + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                               for row in declining_rows(result)) + "</table>")
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation: {esc(result.testset)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px}}tr.fail td:first-child{{color:#b00;font-weight:bold}}
 .error{{color:#b00}}img{{margin:1em 1em 0 0}}</style></head><body>
 <h1>Evaluation: {esc(result.testset)}</h1><p>{result.questions} questions, k = {result.k}, model {esc(result.model)}.</p>
-{errors}<table>{head}{metric_rows}</table>{images}
+{errors}<table>{head}{metric_rows}</table>{images}{declining}
 <h2>Questions</h2><table><tr><th>result</th><th>id</th><th>question</th><th>expected</th><th>cited or retrieved</th>
 <th>top score</th></tr>{rows_html}</table></body></html>
 """, encoding="utf-8")

@@ -36,9 +36,10 @@ class EvalResult:
     questions: int
     metrics: dict[str, float | None]
     hit_curve: list[float]
-    threshold: float
+    threshold: float  # below this top score: declined
     rows: list[dict] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    confident_threshold: float | None = None  # below this (and above `threshold`): the closest passage only
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,7 +109,7 @@ def run_evaluation(assistant: Assistant, evalset: EvalSet, *, k: int = 5, show_p
                       questions=len(rows), metrics=_aggregate(rows, k, evalset.unit),
                       hit_curve=[_mean([r["curve"][n] for r in rows if "hit@1" in r]) or 0.0
                                  for n in range(CURVE_DEPTH)],
-                      threshold=index.settings.search.min_relevance, rows=rows, errors=errors)
+                      threshold=index.declining[0], confident_threshold=index.declining[1], rows=rows, errors=errors)
 
 
 def _relevant_passage(case: EvalCase, article_id: str, folded_text: str) -> bool:
