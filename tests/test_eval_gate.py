@@ -26,10 +26,11 @@ pytestmark = pytest.mark.model
 #   and lost one question from the top five ("we never talk about anything real anymore": a passage
 #   holding "talk about" displaces the answer), so hit@5 0.929 -> 0.918 and article recall@5
 #   0.901 -> 0.898.
+# - Leaving out a quote that repeats a chosen one's thought raised quote hit@3 0.837 -> 0.847.
 FLOORS = {
     "hit@1": 0.82, "hit@3": 0.90, "hit@5": 0.91, "mrr@5": 0.86, "ndcg@5": 0.78, "article_recall@5": 0.89,
-    "quote_hit@1": 0.74, "quote_hit@3": 0.83, "declined_unanswerable": 0.90,
-    "token_f1": 0.30, "similarity": 0.60, "pass_rate": 0.84,
+    "quote_hit@1": 0.74, "quote_hit@3": 0.84, "declined_unanswerable": 0.90,
+    "token_f1": 0.30, "similarity": 0.60, "pass_rate": 0.85,
 }
 # Answerable questions answered "not directly; the closest passage is ..." count as declined. The
 # near-miss band trades some of them for unanswerable ones declined (0.80 at a band up to 0.43,
@@ -57,3 +58,22 @@ def test_metric_stays_at_or_below_its_ceiling(own_result, name, ceiling):
 def test_every_citation_is_an_exact_slice(own_result):
     assert own_result.metrics["citation_exactness"] == 1.0
     assert own_result.errors == []
+
+
+# Issue 4's targets on this set. A target not reached yet is a strict expected failure: the day a
+# change reaches it, the test fails as XPASS, and its mark must go (with the floor above raised).
+# Why they are not reached, with the measurements: benchmarks/README.md ("What stands between the
+# project and the targets").
+TARGETS = {
+    "hit@1": (">=", 0.90), "hit@5": (">=", 0.98), "quote_hit@1": (">=", 0.85), "quote_hit@3": (">=", 0.95),
+    "citation_exactness": (">=", 1.0), "declined_unanswerable": (">=", 0.95), "wrongly_declined": ("<=", 0.03),
+}
+NOT_REACHED = {"hit@1", "hit@5", "quote_hit@1", "quote_hit@3", "declined_unanswerable", "wrongly_declined"}
+
+
+@pytest.mark.parametrize("name, op, target", [
+    pytest.param(name, op, target, marks=[pytest.mark.xfail(strict=True, reason="not reached yet")]
+                 if name in NOT_REACHED else []) for name, (op, target) in sorted(TARGETS.items())])
+def test_issue_target(own_result, name, op, target):
+    value = own_result.metrics[name]
+    assert value >= target if op == ">=" else value <= target, f"{name} is {value:.3f}, target {op} {target}"
