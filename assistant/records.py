@@ -35,10 +35,12 @@ class Hit:
     keyword_score: float
     keyword_rank: int | None
     phrase_score: float = 0.0  # share of the question's word pairs the passage holds (index/phrases.py)
+    late_score: float = 0.0  # word-by-word (MaxSim) score of question and passage (index/late.py)
+    late_rank: int | None = None  # 1-based among the candidates; None when late interaction is off
     row: int = field(default=-1, repr=False, compare=False)  # position in the index, not exported
 
     def to_dict(self) -> dict:
-        return _exported(self, "score", "dense_score", "keyword_score", "phrase_score", drop=("row",))
+        return _exported(self, "score", "dense_score", "keyword_score", "phrase_score", "late_score", drop=("row",))
 
 
 @dataclass(frozen=True)

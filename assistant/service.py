@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, get_embedder,
-                   is_current, load_index)
+from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, can_encode_tokens,
+                   get_embedder, is_current, load_index)
 from ingest import Article, corpus_files
 
 from .compose import DECLINE, format_answer, format_near_miss, relevance, select_quotes
@@ -40,7 +40,9 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         except IndexNotFound:
             previous = None
         if previous is not None:
-            if is_current(previous, settings.corpus, index_settings):
+            # An index from before late interaction lacks the token vectors its settings now ask for.
+            wants_tokens = index_settings.search.late_weight > 0 and can_encode_tokens(embedder)
+            if is_current(previous, settings.corpus, index_settings) and (previous.has_token_vectors or not wants_tokens):
                 return previous, IndexStatus("loaded")
             notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
                    "updating it.")
@@ -99,12 +101,20 @@ class Assistant:
         if k < 1:
             raise BadRequest(f"k must be at least 1, not {k}")
         articles = self._article_filter(article_id)
-        vector = self.embed(question)
-        hits = retrieve(self.index, vector, question, k=k, article_ids=articles)
+        vector, tokens = self.embed_question(question)
+        hits = retrieve(self.index, vector, question, k=k, article_ids=articles, query_tokens=tokens)
         return self.compose(question, vector, hits, articles_searched=len(articles or self.article_ids))
 
     def embed(self, text: str):
         return self.embedder.encode([text])[0]
+
+    def embed_question(self, question: str):
+        """The question's vector and, when the index uses late interaction, its token vectors
+        (one pass of the model for both); else (vector, None)."""
+        if self.index.has_token_vectors and self.index.settings.search.late_weight > 0 \
+                and can_encode_tokens(self.embedder):
+            return self.embedder.encode_question(question)
+        return self.embed(question), None
 
     def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         """The answer to `question` from retrieved `hits`.

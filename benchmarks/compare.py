@@ -7,8 +7,9 @@ Systems (all on the same bundled all-MiniLM-L6-v2 and the same bm25s tokenizer):
   bm25     this project's passages, keyword ranking alone
   dense    this project's passages, dense ranking alone
   rrf      this project's passages, plain reciprocal-rank fusion (k = 60) of the two
-  project-passages  the project without sentence scores and phrase scores (ablation)
-  project-no-phrases  the project without its phrase scores (ablation)
+  project-passages  the project without sentence, phrase and late-interaction scores (ablation)
+  project-no-phrases  the project without phrase and late-interaction scores (ablation)
+  project-no-late  the project without late interaction (ablation: the project of the stop before)
   project  this project's defaults (`IndexSettings()`)
 For a BEIR set, also the whole-document peers as published figures are made (title + text, no
 chunking): dense-doc, bm25-doc and rrf-doc.
@@ -42,7 +43,7 @@ KEY_METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@{k}", "ndcg@{k}", "arti
 def systems(project: IndexSettings) -> dict[str, IndexSettings]:
     # The peers rank passages by their own vectors (sentence_weight 0) and use no phrase scores,
     # as a plain pipeline does.
-    plain = replace(project.search, sentence_weight=0.0, phrase_weight=0.0)
+    plain = replace(project.search, sentence_weight=0.0, phrase_weight=0.0, late_weight=0.0)
     only = lambda weight: replace(plain, fusion="convex", dense_weight=weight)  # noqa: E731
     return {
         "naive": IndexSettings(chunking=ChunkSettings(max_chars=800, strategy="fixed"), context="none",
@@ -50,18 +51,22 @@ def systems(project: IndexSettings) -> dict[str, IndexSettings]:
         "bm25": replace(project, search=only(0.0)),
         "dense": replace(project, search=only(1.0)),
         "rrf": replace(project, search=replace(plain, fusion="rrf", rrf_k=60)),
-        "project-passages": replace(project, search=plain),  # ablation: neither sentence nor phrase scores
-        "project-no-phrases": replace(project, search=replace(project.search, phrase_weight=0.0)),
+        "project-passages": replace(project, search=plain),  # ablation: no sentence, phrase or late scores
+        "project-no-phrases": replace(project, search=replace(project.search, phrase_weight=0.0, late_weight=0.0)),
+        "project-no-late": replace(project, search=replace(project.search, late_weight=0.0)),
         "project": project,
     }
 
 
 def evaluate_system(name, index_settings, evalset, home, embedder, k, built):
     """Open (or build) the index for the settings' chunking and context, then apply the search
-    settings in memory: search settings change no vector."""
-    key = (evalset.name, index_settings.chunking, index_settings.context)
+    settings in memory: search settings change no vector. Token vectors (late interaction) are
+    kept only in the indexes of systems that use them."""
+    late = index_settings.search.late_weight > 0
+    key = (evalset.name, index_settings.chunking, index_settings.context, late)
     if key not in built:
-        base = replace(index_settings, search=SearchSettings())
+        base = replace(index_settings, search=replace(SearchSettings(), late_weight=SearchSettings().late_weight
+                                                      if late else 0.0))
         settings = Settings(home=home / name if evalset.own_corpus else home, corpus=default_corpus())
         built[key] = open_assistant(evalset, settings, embedder, index_settings=base, show_progress=True,
                                     notify=print)
@@ -106,7 +111,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, required=True, help="data folder for indexes and the embedding cache")
     parser.add_argument("--sets", default="own,xquad,scifact")
-    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project-no-phrases,project")
+    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project-no-phrases,"
+                                              "project-no-late,project")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     embedder = get_embedder()

@@ -4,6 +4,7 @@
     python benchmarks/tune.py --set scifact --home /tmp/evalhome --chunks 800 --contexts section,title+section
     python benchmarks/tune.py --set own --home /tmp/evalhome --contexts title+section --sentence-weights 0,0.5,0.7,1
     python benchmarks/tune.py --set own --home /tmp/evalhome --contexts title+section --phrase-weights 0,0.2,0.4
+    python benchmarks/tune.py --set scifact --home /tmp/evalhome --contexts title+section --late-weights 0,0.3,0.5,0.7
 
 Tune on SciFact's train split; check the winners on the own test set and XQuAD, which they were
 not tuned on (benchmarks/README.md records both).
@@ -64,6 +65,8 @@ def main() -> None:
                         "(comma-separated, e.g. 0,0.5,0.7,1) with the default fusion")
     parser.add_argument("--phrase-weights", help="instead of the fusions, sweep search.phrase_weight "
                         "(comma-separated, e.g. 0,0.2,0.4) with the default fusion")
+    parser.add_argument("--late-weights", help="instead of the fusions, sweep search.late_weight "
+                        "(comma-separated, e.g. 0,0.3,0.5,0.7) with the default fusion")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     path, k = SETS[args.set]
@@ -75,8 +78,9 @@ def main() -> None:
     print("| chunk | context | fusion | " + " | ".join(names) + " |", flush=True)
     for max_chars in (int(c) for c in args.chunks.split(",")):
         for context in args.contexts.split(","):
-            swept = ("sentence_weight", args.sentence_weights) if args.sentence_weights else (
-                ("phrase_weight", args.phrase_weights) if args.phrase_weights else None)
+            swept = next(((name, values) for name, values in (
+                ("sentence_weight", args.sentence_weights), ("phrase_weight", args.phrase_weights),
+                ("late_weight", args.late_weights)) if values), None)
             if swept:
                 setting, values = swept
                 for weight in (float(w) for w in values.split(",")):
@@ -92,7 +96,7 @@ def main() -> None:
             if evalset.format == "beir":
                 settings = IndexSettings(chunking=ChunkSettings(max_chars=max_chars), context=context)
                 evaluate_system(f"c{max_chars}-{context}", settings, evalset, args.home, embedder, k, built)
-                assistant = built[(evalset.name, settings.chunking, context)]
+                assistant = built[(evalset.name, settings.chunking, context, settings.search.late_weight > 0)]
                 for fusion, params, ndcg in sweep_documents(assistant, evalset, k):
                     label = f"{fusion} " + " ".join(f"{a}={b}" for a, b in params.items())
                     print(f"| {max_chars} | {context} | {label} | {ndcg:.3f} |", flush=True)

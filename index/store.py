@@ -7,6 +7,9 @@ articles and chunks they point at, saved as a directory that describes itself.
     chunks.faiss      normalised chunk embeddings (inner product = cosine)
     sentences.npy     normalised embeddings of every sentence, in chunk order (absent in a
                       retrieval-only index, e.g. of a benchmark corpus)
+    tokens.npy        every chunk's contextual token vectors, float16, in chunk order, and
+    token_offsets.npy where chunk i's run starts (late interaction, index/late.py; absent when
+                      it is off or the embedder gives no token vectors)
     keyword/          bm25s index over the chunks
 
 The manifest also keeps the declining thresholds calibrated on a test set (`closer eval
@@ -53,6 +56,10 @@ class SearchSettings:
     # (stemmed, stop words kept) found in the passage (index/phrases.py), times this share of the
     # best fused score a passage can have. 0 turns it off.
     phrase_weight: float = 0.4
+    # Late interaction (index/late.py): the share of the fused score given to the word-by-word
+    # MaxSim ranking of the candidates; dense and keyword scores share the rest as `dense_weight`
+    # says. 0 turns it off (and no token vectors are kept).
+    late_weight: float = 0.5
     min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
     confident_relevance: float = 0.45  # below this (and above min_relevance): "not directly; the closest is"
 
@@ -129,7 +136,8 @@ class CorpusIndex:
     def __init__(self, *, articles: list[Article], chunks: list[Chunk], chunk_vectors: np.ndarray,
                  sentence_vectors: np.ndarray | None, model_id: str, settings: IndexSettings,
                  files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None,
-                 ingest_version: int = INGEST_VERSION, calibration: Calibration | None = None) -> None:
+                 ingest_version: int = INGEST_VERSION, calibration: Calibration | None = None,
+                 token_vectors: np.ndarray | None = None, token_offsets: np.ndarray | None = None) -> None:
         import faiss
 
         if len(chunks) != len(chunk_vectors):
@@ -157,6 +165,14 @@ class CorpusIndex:
         elif int(self.sentence_offsets[-1]) != len(sentence_vectors):
             raise CorruptIndex(f"{int(self.sentence_offsets[-1])} sentences but {len(sentence_vectors)} vectors")
         self.sentence_vectors = np.ascontiguousarray(sentence_vectors, dtype=np.float32)
+        self.has_token_vectors = token_vectors is not None and token_offsets is not None
+        if self.has_token_vectors and (len(token_offsets) != len(chunks) + 1
+                                       or int(token_offsets[-1]) != len(token_vectors)):
+            raise CorruptIndex(f"token offsets for {len(token_offsets) - 1} chunks and {int(token_offsets[-1])} "
+                               f"tokens, but {len(chunks)} chunks and {len(token_vectors)} token vectors")
+        # Kept as float16 on disk, float32 in memory: the question is scored against them directly.
+        self.token_vectors = np.ascontiguousarray(token_vectors, dtype=np.float32) if self.has_token_vectors else None
+        self.token_offsets = np.asarray(token_offsets, dtype=np.int64) if self.has_token_vectors else None
         self.keyword = keyword or KeywordIndex.build([self.context_text(c) for c in chunks])
         self._article_rows: dict[str, np.ndarray] = {}
         for i, chunk in enumerate(chunks):
@@ -215,6 +231,20 @@ class CorpusIndex:
         best = np.maximum(passages, self.best_sentence_similarities(query_vector, rows))
         return (1.0 - weight) * passages + weight * best
 
+    def late_scores(self, query_tokens: np.ndarray, rows) -> np.ndarray:
+        """Word-by-word (MaxSim) scores of the passages of `rows` for the question's token vectors."""
+        from .late import maxsim
+
+        if not self.has_token_vectors:
+            return np.zeros(len(rows), dtype=np.float32)
+        return maxsim(query_tokens, self.token_vectors, self.token_offsets, np.asarray(rows, dtype=np.int64))
+
+    def token_rows(self, chunk_row: int) -> np.ndarray | None:
+        """Chunk `chunk_row`'s token vectors, if kept."""
+        if not self.has_token_vectors:
+            return None
+        return self.token_vectors[int(self.token_offsets[chunk_row]):int(self.token_offsets[chunk_row + 1])]
+
     def dense_search(self, query_vector: np.ndarray, n: int, article_ids: Iterable[str] | None = None
                      ) -> list[tuple[int, float]]:
         """Chunk rows by dense score (`passage_similarities`), best first."""
@@ -263,6 +293,7 @@ class CorpusIndex:
             "counts": {"articles": len(self.articles), "chunks": len(self.chunks),
                        "sentences": int(self.sentence_offsets[-1])},
             "sentence_vectors": self.has_sentence_vectors,
+            "token_vectors": self.has_token_vectors,
             "libraries": _library_versions(),
             "built_at": self.built_at,
             "calibration": self.calibration.to_dict() if self.calibration else None,
@@ -286,6 +317,9 @@ class CorpusIndex:
             faiss.write_index(self.faiss, str(tmp / "chunks.faiss"))
             if self.has_sentence_vectors:
                 np.save(tmp / "sentences.npy", self.sentence_vectors)
+            if self.has_token_vectors:
+                np.save(tmp / "tokens.npy", np.asarray(self.token_vectors, dtype=np.float16))
+                np.save(tmp / "token_offsets.npy", self.token_offsets)
             self.keyword.save(tmp / "keyword")
             (tmp / MANIFEST).write_text(json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
@@ -355,6 +389,10 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
         sentences = np.load(directory / "sentences.npy") if manifest.get("sentence_vectors", True) else None
         keyword = KeywordIndex.load(directory / "keyword")
         calibration = Calibration(**manifest["calibration"]) if manifest.get("calibration") else None
+        tokens = offsets = None
+        if manifest.get("token_vectors"):
+            tokens = np.load(directory / "tokens.npy")
+            offsets = np.load(directory / "token_offsets.npy")
     except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CorruptIndex(f"the index at {directory} is incomplete or damaged ({exc}); {REBUILD_HINT}") from exc
     counts = manifest.get("counts", {})
@@ -365,4 +403,4 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
                        model_id=manifest["model"]["id"], settings=IndexSettings.from_dict(manifest["settings"]),
                        files=manifest.get("files", {}), keyword=keyword,
                        built_at=manifest.get("built_at"), ingest_version=manifest.get("ingest_version", 0),
-                       calibration=calibration)
+                       calibration=calibration, token_vectors=tokens, token_offsets=offsets)

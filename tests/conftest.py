@@ -51,6 +51,29 @@ class FakeEmbedder:
         return out / norms
 
 
+class FakeTokenEmbedder(FakeEmbedder):
+    """FakeEmbedder that also gives token vectors (one hashed term a token), for late interaction."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.token_texts_encoded = 0
+
+    def encode_tokens(self, texts, *, question: bool = False, batch_size: int = 32, show_progress: bool = False):
+        from index import tokenize
+
+        self.token_texts_encoded += len(texts)
+        out = []
+        for terms in tokenize(list(texts)) if texts else []:
+            vectors = np.zeros((len(terms), self.dimension), dtype=np.float32)
+            for row, term in enumerate(terms):
+                vectors[row, int(hashlib.md5(term.encode()).hexdigest(), 16) % self.dimension] = 1.0
+            out.append(vectors)
+        return out
+
+    def encode_question(self, text: str):
+        return self.encode([text])[0], self.encode_tokens([text], question=True)[0]
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

@@ -46,6 +46,7 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     assert render.esc(why) in html and f"ranked {hit.rank}" in why and f"score {hit.score:.2f}" in why
     assert (f"meaning rank {hit.dense_rank}" if hit.dense_rank else "not among the meaning") in why
     assert (f"keyword rank {hit.keyword_rank}" if hit.keyword_rank else "not among the keyword") in why
+    assert f"word-by-word rank {hit.late_rank}" in why
     declined = assistant_real.ask("What is the capital of France?")
     assert render.DECLINED_MARK in render.sources_html(declined, assistant_real.index)
     assert render.chat_message(declined).startswith(f"**{render.DECLINED_MARK}**")

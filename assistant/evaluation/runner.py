@@ -121,8 +121,8 @@ def _relevant_passage(case: EvalCase, article_id: str, folded_text: str) -> bool
 def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: list[str]) -> dict:
     index = assistant.index
     started = time.perf_counter()
-    vector = assistant.embed(case.question)
-    hits = retrieve(index, vector, case.question, k=max(k, CURVE_DEPTH))
+    vector, tokens = assistant.embed_question(case.question)
+    hits = retrieve(index, vector, case.question, k=max(k, CURVE_DEPTH), query_tokens=tokens)
     answer = assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles))
     latency = (time.perf_counter() - started) * 1000
     relevant = [_relevant_passage(case, h.article_id, folded_chunks[h.row]) for h in hits]
@@ -171,8 +171,8 @@ def _document_row(assistant: Assistant, case: EvalCase, k: int) -> dict:
     """BEIR: passages are folded into documents (each ranked by its best passage)."""
     index = assistant.index
     started = time.perf_counter()
-    vector = assistant.embed(case.question)
-    hits = retrieve(index, vector, case.question, k=2 * index.settings.search.candidates)
+    vector, tokens = assistant.embed_question(case.question)
+    hits = retrieve(index, vector, case.question, k=2 * index.settings.search.candidates, query_tokens=tokens)
     latency = (time.perf_counter() - started) * 1000
     docs = list(dict.fromkeys(h.article_id for h in hits))
     expected = set(case.expected_articles)

@@ -82,6 +82,8 @@ def why_passage(hit: Hit) -> str:
     """Why a passage was chosen, in words: where each ranking put it and the fused score (the
     `passages` of `closer ask --json` carry the same figures)."""
     parts = [f"ranked {hit.rank}", _rank_words(hit.dense_rank, "meaning"), _rank_words(hit.keyword_rank, "keyword")]
+    if hit.late_rank is not None:
+        parts.append(f"word-by-word rank {hit.late_rank}")
     if hit.phrase_score:
         parts.append(f"{hit.phrase_score:.0%} of the question's word pairs")
     parts.append(f"score {hit.score:.2f}")
