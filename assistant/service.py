@@ -42,7 +42,8 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         if previous is not None:
             # An index from before late interaction lacks the token vectors its settings now ask for.
             wants_tokens = index_settings.search.late_weight > 0 and can_encode_tokens(embedder)
-            if is_current(previous, settings.corpus, index_settings) and (previous.has_token_vectors or not wants_tokens):
+            if is_current(previous, settings.corpus, index_settings) and (
+                    previous.has_token_vectors or not wants_tokens):
                 return previous, IndexStatus("loaded")
             notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
                    "updating it.")

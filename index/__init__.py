@@ -10,8 +10,9 @@ from .store import (FORMAT_VERSION, Calibration, CorpusIndex, IndexSettings, Sea
                     load_index, read_manifest)
 
 __all__ = [
-    "BuildReport", "BundledMiniLM", "CachedEmbedder", "Calibration", "CorpusIndex", "CorpusIndexError", "CorruptIndex", "DEFAULT_MODEL",
-    "Embedder", "FORMAT_VERSION", "can_encode_tokens", "IncompatibleIndex", "IndexNotFound", "IndexSettings", "KeywordIndex",
-    "ModelUnavailable", "SearchSettings", "build_index", "check_manifest", "corpus_state", "embedding_text",
-    "get_embedder", "index_documents", "indexed_state", "is_current", "load_index", "read_manifest", "tokenize",
+    "BuildReport", "BundledMiniLM", "CachedEmbedder", "Calibration", "CorpusIndex", "CorpusIndexError", "CorruptIndex",
+    "DEFAULT_MODEL", "Embedder", "FORMAT_VERSION", "IncompatibleIndex", "IndexNotFound", "IndexSettings",
+    "KeywordIndex", "ModelUnavailable", "SearchSettings", "build_index", "can_encode_tokens", "check_manifest", "corpus_state",
+    "embedding_text", "get_embedder", "index_documents", "indexed_state", "is_current", "load_index", "read_manifest",
+    "tokenize",
 ]

@@ -12,6 +12,8 @@ of "don't", ...): "What is emotional intimacy *not* about?" asks something else 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -19,6 +21,7 @@ NEGATIONS = frozenset({"no", "nor", "not", "ain", "aren", "couldn", "didn", "doe
                        "isn", "mightn", "mustn", "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn"})
 
 
+@lru_cache(maxsize=1)
 def question_stop_words() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 

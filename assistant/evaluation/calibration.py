@@ -55,7 +55,8 @@ def frontier(rows: list[dict]) -> list[OperatingPoint]:
     """The points worth choosing between: those that decline fewer answerable questions than every
     cut declining more unanswerable ones (of equal points, the lowest cut)."""
     kept: list[OperatingPoint] = []
-    by_declined = sorted(operating_points(rows), key=lambda p: (-p.declined_unanswerable, p.wrongly_declined, p.threshold))
+    by_declined = sorted(operating_points(rows),
+                         key=lambda p: (-p.declined_unanswerable, p.wrongly_declined, p.threshold))
     for point in by_declined:
         if not kept or point.wrongly_declined < kept[-1].wrongly_declined:
             kept.append(point)
