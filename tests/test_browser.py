@@ -116,11 +116,11 @@ def upload(page, component: str, path: Path) -> None:
             area.get_by_text("Click to Upload").click()
         chooser.value.set_files(str(path))
         try:
-            area.get_by_text(path.name).wait_for(timeout=30_000)
+            area.get_by_text(path.name).wait_for(timeout=90_000)
             return
         except PlaywrightTimeout:
             # Choose again only when the area is empty again (the file was dropped); a file that is
-            # slow to arrive (the server busy with a previous test's work) is not chosen twice.
+            # slow to arrive (seen in CI's first run in a new environment: over 30 s) is not chosen twice.
             if attempt == 2 or not area.get_by_text("Click to Upload").is_visible():
                 raise
 
