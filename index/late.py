@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .runs import best_in_runs
+
 
 NEGATIONS = frozenset({"no", "nor", "not", "ain", "aren", "couldn", "didn", "doesn", "don", "hadn", "hasn", "haven",
                        "isn", "mightn", "mustn", "needn", "shan", "shouldn", "wasn", "weren", "won", "wouldn"})
@@ -45,18 +47,6 @@ def maxsim(query_tokens: np.ndarray, tokens: np.ndarray, offsets: np.ndarray, ro
     scores = np.zeros(len(rows), dtype=np.float32)
     if not len(rows) or not len(query_tokens):
         return scores
-    starts, ends = offsets[rows], offsets[rows + 1]
-    filled = ends > starts
-    if not filled.any():
-        return scores
-    starts, lengths = starts[filled], (ends - starts)[filled]
-    firsts = np.cumsum(lengths) - lengths  # where each passage's run begins among the gathered tokens
-    positions = np.arange(int(lengths.sum())) - np.repeat(firsts, lengths) + np.repeat(starts, lengths)
-    query = np.asarray(query_tokens, dtype=np.float32)
-    if len(positions) * 2 > len(tokens):  # most tokens: one product, then pick (no copy of the rows)
-        similarities = (query @ tokens.T)[:, positions]  # query x tokens
-    else:
-        similarities = query @ tokens[positions].T
-    best = np.maximum.reduceat(similarities, firsts, axis=1)  # query x passages
-    scores[filled] = best.mean(axis=0)
+    filled, best = best_in_runs(np.asarray(query_tokens, dtype=np.float32), tokens, offsets, rows)  # runs x query
+    scores[filled] = best.mean(axis=1)
     return scores

@@ -35,6 +35,7 @@ from ingest import INGEST_VERSION, INTRODUCTION, Article, Chunk, ChunkSettings
 from .errors import CorruptIndex, IncompatibleIndex, IndexNotFound
 from .keywords import KeywordIndex
 from .phrases import PhraseIndex
+from .runs import best_in_runs
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -204,19 +205,10 @@ class CorpusIndex:
         passage without embedded sentences."""
         rows = np.arange(len(self.chunks)) if rows is None else np.asarray(rows, dtype=np.int64)
         best = np.full(len(rows), -np.inf, dtype=np.float32)
-        starts = self.sentence_offsets[rows]
-        lengths = self.sentence_offsets[rows + 1] - starts
-        filled = lengths > 0
-        if not self.has_sentence_vectors or not filled.any():
+        if not self.has_sentence_vectors:
             return best
-        starts, lengths = starts[filled], lengths[filled]
-        firsts = np.cumsum(lengths) - lengths  # where each passage's run begins in `positions`
-        positions = np.arange(int(lengths.sum())) - np.repeat(firsts, lengths) + np.repeat(starts, lengths)
-        if len(positions) * 2 > len(self.sentence_vectors):  # most sentences: one product, then pick
-            similarities = (self.sentence_vectors @ query_vector)[positions]
-        else:
-            similarities = self.sentence_vectors[positions] @ query_vector
-        best[filled] = np.maximum.reduceat(similarities, firsts)
+        filled, found = best_in_runs(query_vector, self.sentence_vectors, self.sentence_offsets, rows)
+        best[filled] = found
         return best
 
     def passage_similarities(self, query_vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:

@@ -37,10 +37,13 @@ def _scores(rows: list[dict]) -> tuple[list[float], list[float]]:
     return answerable, unanswerable
 
 
-def point_at(rows: list[dict], cut: float) -> OperatingPoint:
-    answerable, unanswerable = _scores(rows)
+def _point(answerable: list[float], unanswerable: list[float], cut: float) -> OperatingPoint:
     return OperatingPoint(cut, sum(s < cut for s in unanswerable) / len(unanswerable),
                           sum(s < cut for s in answerable) / len(answerable))
+
+
+def point_at(rows: list[dict], cut: float) -> OperatingPoint:
+    return _point(*_scores(rows), cut)
 
 
 def operating_points(rows: list[dict]) -> list[OperatingPoint]:
@@ -48,7 +51,7 @@ def operating_points(rows: list[dict]) -> list[OperatingPoint]:
     answerable, unanswerable = _scores(rows)
     values = sorted(set(answerable + unanswerable))
     cuts = [values[0] - MARGIN] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [values[-1] + MARGIN]
-    return [point_at(rows, cut) for cut in cuts]
+    return [_point(answerable, unanswerable, cut) for cut in cuts]
 
 
 def frontier(rows: list[dict]) -> list[OperatingPoint]:

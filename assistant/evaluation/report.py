@@ -197,12 +197,11 @@ def write_report(result: EvalResult, path: Path, baseline=None) -> list[Path]:
     images = "".join(f"<img alt='{name}' src='data:image/png;base64,{base64.b64encode(data).decode()}'>"
                      for name, data in plots.items())
     errors = "".join(f"<p class='error'>Error: {esc(e)}</p>" for e in result.errors)
-    declining = ""
-    if declining_rows(result):
-        declining = ("<h2>Declining: operating points</h2><table><tr>"
-                     + "".join(f"<th>{esc(h)}</th>" for h in DECLINING_HEADER) + "</tr>"
-                     + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
-                               for row in declining_rows(result)) + "</table>")
+    points = declining_rows(result)
+    declining = ("<h2>Declining: operating points</h2><table><tr>"
+                 + "".join(f"<th>{esc(h)}</th>" for h in DECLINING_HEADER) + "</tr>"
+                 + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in points)
+                 + "</table>") if points else ""
     path.write_text(f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation: {esc(result.testset)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top;font-size:13px}}tr.fail td:first-child{{color:#b00;font-weight:bold}}
