@@ -104,28 +104,19 @@ def wait_text(page, selector: str, text: str, timeout: float = 30_000) -> None:
                            arg=[selector, text], timeout=timeout)
 
 
-def upload(page, component: str, path: Path, tab: str) -> None:
-    """Choose a file as a person does: click the upload area, answer the file chooser, see the
-    file's name. Now and then (in CI runs, about one upload in twenty) the area never shows a chosen
-    file, neither dropping it nor showing its name; a person would reload the page and choose it
-    again, and so does this (twice at most)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def upload(page, component: str, path: Path) -> None:
+    """Choose a file as a person does: click the upload area, answer the file chooser, and wait
+    until the area offers the uploaded file back (its download link, which exists once the server
+    holds the file).
 
+    Not the file's visible name: Gradio writes it as two spans, stem and extension, and about one
+    render in four puts a space between them ("broken .pdf"), so a text match on the name missed it.
+    """
     area = page.locator(component)
-    for attempt in (1, 2, 3):
-        with page.expect_file_chooser() as chooser:
-            area.get_by_text("Click to Upload").click()
-        chooser.value.set_files(str(path))
-        try:
-            area.get_by_text(path.name).wait_for(timeout=30_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == 3:
-                raise
-            page.reload()
-            wait_text(page, "#status", "Ready", timeout=ANSWER_TIMEOUT)
-            page.get_by_role("tab", name=tab).click()
-            area.get_by_text("Click to Upload").wait_for(timeout=30_000)
+    with page.expect_file_chooser() as chooser:
+        area.get_by_text("Click to Upload").click()
+    chooser.value.set_files(str(path))
+    area.locator(f'a[download="{path.name}"]').wait_for(timeout=30_000)
 
 
 def choose(page, dropdown: str, option_text: str) -> None:
@@ -209,7 +200,7 @@ def test_evaluate_an_uploaded_test_set(page, tmp_path):
                        "a,Can emotional intimacy be rebuilt after betrayal?,true,after betrayal is possible\n"
                        "b,What is the capital of France?,false,\n", encoding="utf-8")
     page.get_by_role("tab", name="Evaluate").click()
-    upload(page, "#eval-file", testset, "Evaluate")
+    upload(page, "#eval-file", testset)
     page.click("#eval-run")
     wait_text(page, "#eval-status", "2 of 2 questions passed", timeout=ANSWER_TIMEOUT)
     assert "mine" in page.inner_text("#eval-status")
@@ -244,13 +235,13 @@ def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, se
     page.get_by_role("tab", name="Add a document").click()
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 not really a PDF")
-    upload(page, "#upload-file", broken, "Add a document")
+    upload(page, "#upload-file", broken)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Not added", timeout=ANSWER_TIMEOUT)
     assert "broken.pdf" in page.inner_text("#upload-status") and not (settings.corpus / "broken.pdf").exists()
     page.locator("#upload-file button[aria-label='Clear']").click()
-    page.locator("#upload-file").get_by_text("broken.pdf").wait_for(state="detached")
-    upload(page, "#upload-file", document, "Add a document")
+    page.locator('#upload-file a[download="broken.pdf"]').wait_for(state="detached")
+    upload(page, "#upload-file", document)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Added", timeout=ANSWER_TIMEOUT)
     assert (settings.corpus / "pottery-nights.md").exists()
