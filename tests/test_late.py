@@ -121,3 +121,18 @@ def test_paraphrases_reach_the_top_five_with_late_interaction(assistant_real):
         finally:
             index.settings = replace(index.settings, search=search)
         assert not any(phrase in h.text for h in without), question
+
+
+@pytest.mark.model
+def test_token_vectors_are_the_same_when_encoded_a_slice_at_a_time(monkeypatch, assistant_real):
+    from index import embedders
+
+    texts = ["Trust is rebuilt slowly.", "Couples who talk daily feel closer to each other over the years.",
+             "Vulnerability", "Shared rituals, like a weekly walk, keep partners connected."]
+    embedder = assistant_real.embedder
+    whole = embedder.encode_tokens(texts)
+    monkeypatch.setattr(embedders, "TOKEN_SLICE", 3)  # two slices: 3 texts, then 1
+    sliced = embedder.encode_tokens(texts)
+    assert [len(t) for t in sliced] == [len(t) for t in whole] and len(whole[1]) > len(whole[2])
+    for a, b in zip(whole, sliced):
+        np.testing.assert_allclose(a, b, atol=1e-4)
