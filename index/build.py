@@ -122,7 +122,7 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
         # Chunks embedded now, and reused ones whose index kept no token vectors.
         missing = [i for i, tokens in enumerate(token_vecs) if tokens is None]
         if missing:
-            for i, tokens in zip(missing, embedder.encode_tokens([texts[i] for i in missing],
+            for i, tokens in zip(missing, embedder.encode_tokens([texts[i] for i in missing], dtype=np.float16,
                                                                  show_progress=show_progress)):
                 token_vecs[i] = tokens
         token_parts = token_vecs

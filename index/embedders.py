@@ -27,9 +27,10 @@ class TokenEmbedder(Protocol):
     """An embedder that also gives each text's contextual token vectors (for late interaction)."""
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
-                      show_progress: bool = False) -> list[np.ndarray]:
-        """Per text, its token vectors of unit length (float32, one row a token); for a question,
-        without stop words and punctuation (unless nothing else is left)."""
+                      show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
+        """Per text, its token vectors of unit length (one row a token, of `dtype`: the index asks
+        for float16, as it keeps them); for a question, without stop words and punctuation (unless
+        nothing else is left)."""
         ...
 
     def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +110,7 @@ class BundledMiniLM:
         return np.ascontiguousarray(vectors / norms, dtype=np.float32)
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
-                      show_progress: bool = False) -> list[np.ndarray]:
+                      show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
         if not texts:
             return []
         from tqdm import tqdm
@@ -120,7 +121,8 @@ class BundledMiniLM:
         with tqdm(total=len(texts), desc="Token vectors", unit="text", disable=not show_progress) as bar:
             for start in range(0, len(texts), TOKEN_SLICE):
                 part = texts[start:start + TOKEN_SLICE]
-                result.extend(self._tokens(f, question) for f in self._features(part, batch_size, False))
+                result.extend(self._tokens(f, question).astype(dtype, copy=False)
+                              for f in self._features(part, batch_size, False))
                 bar.update(len(part))
         return result
 

@@ -35,8 +35,9 @@ def token_matrix(parts: list[np.ndarray], dimension: int) -> tuple[np.ndarray, n
     to offsets[i + 1]."""
     counts = np.array([len(p) for p in parts], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    matrix = np.vstack(parts).astype(np.float16) if len(parts) and counts.sum() else np.zeros((0, dimension),
-                                                                                               np.float16)
+    matrix = np.zeros((int(offsets[-1]), dimension), dtype=np.float16)  # filled in place: no float32 copy
+    for part, start, end in zip(parts, offsets[:-1], offsets[1:]):
+        matrix[start:end] = part
     return matrix, offsets
 
 

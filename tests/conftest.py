@@ -58,13 +58,14 @@ class FakeTokenEmbedder(FakeEmbedder):
         super().__init__(*args, **kwargs)
         self.token_texts_encoded = 0
 
-    def encode_tokens(self, texts, *, question: bool = False, batch_size: int = 32, show_progress: bool = False):
+    def encode_tokens(self, texts, *, question: bool = False, batch_size: int = 32, show_progress: bool = False,
+                      dtype=np.float32):
         from index import tokenize
 
         self.token_texts_encoded += len(texts)
         out = []
         for terms in tokenize(list(texts)) if texts else []:
-            vectors = np.zeros((len(terms), self.dimension), dtype=np.float32)
+            vectors = np.zeros((len(terms), self.dimension), dtype=dtype)
             for row, term in enumerate(terms):
                 vectors[row, int(hashlib.md5(term.encode()).hexdigest(), 16) % self.dimension] = 1.0
             out.append(vectors)
