@@ -9,6 +9,7 @@ import numpy as np
 from index import CorpusIndex
 from ingest.loaders import BULLET_RE
 
+from .amounts import states_amount
 from .records import Citation, Hit
 
 DECLINE = "The articles don't cover this."
@@ -37,9 +38,13 @@ class _Candidate:
 SENTENCE_WEIGHT = 0.6
 PASSAGE_WEIGHT = 0.2
 RANK_WEIGHT = 0.2
+# For a question that asks for an amount ("How many minutes…?"), a sentence stating one is preferred.
+# Chosen on the first half of XQuAD (0.03-0.2 tried; 0.05 and 0.1 tie), see benchmarks/README.md.
+AMOUNT_BONUS = 0.05
 
 
-def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> list[_Candidate]:
+def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,
+                wants_amount: bool = False) -> list[_Candidate]:
     found = []
     for hit in hits:
         rank_score = 1.0 / hit.rank
@@ -47,10 +52,13 @@ def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -
         if not len(rows):
             continue
         sims = index.sentence_vectors[rows.start:rows.stop] @ query_vector
+        text = index.articles[hit.article_id].text
         for position, ((start, end), sim) in enumerate(zip(index.chunks[hit.row].sentences, sims)):
             # The passage's similarity carries its heading's context ("Can ... after betrayal?")
             # to sentences that answer it without repeating it ("Yes, ... is possible.").
             score = SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * hit.dense_score + RANK_WEIGHT * rank_score
+            if wants_amount and states_amount(text[start:end]):
+                score += AMOUNT_BONUS
             found.append(_Candidate(hit, position, start, end, float(sim), score))
     return found
 
@@ -124,13 +132,13 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
 
 
 def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,
-                  max_quotes: int = MAX_QUOTES) -> list[Citation]:
+                  max_quotes: int = MAX_QUOTES, wants_amount: bool = False) -> list[Citation]:
     """The best sentences of the retrieved passages, as citations numbered in answer order.
 
     Neighbouring chosen sentences of one passage become one quote; a quote is never repeated.
     """
     floor = index.declining[0]
-    candidates = sorted(_candidates(index, query_vector, hits), key=lambda c: -c.score)
+    candidates = sorted(_candidates(index, query_vector, hits, wants_amount=wants_amount), key=lambda c: -c.score)
     if not candidates:
         return []
     best = candidates[0].score

@@ -70,6 +70,9 @@ class Answer:
     citations: list[Citation]
     passages: list[Hit]
     relevance: float  # the best similarity found; below the threshold the assistant declines
+    # Declined because the question asks for an amount that none of the quotes states: declined
+    # whatever the thresholds (calibration counts it so); not part of the JSON record.
+    missing_amount: bool = False
 
     def to_dict(self) -> dict:
         return {

@@ -10,6 +10,7 @@ from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSetti
                    get_embedder, is_current, load_index)
 from ingest import Article, corpus_files
 
+from .amounts import asks_for_amount, states_amount
 from .compose import DECLINE, format_answer, format_near_miss, relevance, select_quotes
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
@@ -122,17 +123,24 @@ class Assistant:
 
         Below `min_relevance` the assistant declines. Between it and `confident_relevance` the
         question is near the articles but not answered by them: the answer says so and offers the
-        closest passage (still marked as declined). Above, it answers with quotes. Thresholds
+        closest passage (still marked as declined). Above, it answers with quotes, unless the
+        question asks for an amount none of them states (then the closest passage too). Thresholds
         calibrated on a test set (`closer eval --calibrate`) take the settings' place.
         """
         min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
-        citations = select_quotes(self.index, vector, hits) if best >= min_relevance else []
+        wants_amount = asks_for_amount(question)
+        citations = select_quotes(self.index, vector, hits, wants_amount=wants_amount) \
+            if best >= min_relevance else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
-        if best < confident_relevance:
+        # A question that asks for an amount ("How much does a session cost?") is not answered by
+        # quotes that state none, however close they are: the closest passage is offered instead.
+        missing_amount = wants_amount and not any(states_amount(c.quote) for c in citations)
+        if best < confident_relevance or missing_amount:
             closest = replace(citations[0], n=1)
-            return Answer(question, True, format_near_miss(closest), [closest], hits, best)
+            return Answer(question, True, format_near_miss(closest), [closest], hits, best,
+                          missing_amount=missing_amount)
         searched = articles_searched if articles_searched is not None else len(self.article_ids)
         return Answer(question, False, format_answer(citations, searched), citations, hits, best)
 

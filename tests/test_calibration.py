@@ -62,7 +62,7 @@ def test_eval_calibrate_keeps_its_thresholds_in_the_index(settings, tmp_path):
         {"question": "Can emotional intimacy be rebuilt after betrayal?", "expected_articles": [KMA]},
         {"question": "How can technology harm our emotional connection?", "expected_articles": [KMA]},
         {"question": "What is the capital of France?", "answerable": False},
-        {"question": "How much does a couples therapy session cost?", "answerable": False},
+        {"question": "What are the signs of depression in teenagers?", "answerable": False},
     ]) + "\n", encoding="utf-8")
 
     def run(*args):
@@ -70,7 +70,7 @@ def test_eval_calibrate_keeps_its_thresholds_in_the_index(settings, tmp_path):
                                         "--corpus", str(settings.corpus), "--json", *args])
 
     before = json.loads(run("--report", str(tmp_path / "r.md")).stdout)
-    assert before["metrics"]["declined_unanswerable"] == 0.5  # the price question is answered (0.56)
+    assert before["metrics"]["declined_unanswerable"] == 0.5  # the teenage depression one is answered (0.48)
     report = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "## Declining: operating points" in report and "| in use |" in report
     result = run("--calibrate", "--max-wrongly", "0")
@@ -84,7 +84,7 @@ def test_eval_calibrate_keeps_its_thresholds_in_the_index(settings, tmp_path):
     index = load_index(settings.index_dir, model_id=manifest["model"]["id"], dimension=manifest["model"]["dimension"])
     assert index.declining == (manifest["calibration"]["min_relevance"], manifest["calibration"]["confident_relevance"])
     assistant = Assistant.open(settings)  # a new process: the thresholds come from the index
-    assert assistant.ask("How much does a couples therapy session cost?").abstained
+    assert assistant.ask("What are the signs of depression in teenagers?").abstained
     assert not assistant.ask("Can emotional intimacy be rebuilt after betrayal?").abstained
 
     (settings.corpus / "extra.md").write_text("# Walks\n\nEvening walks help couples talk.\n", encoding="utf-8")

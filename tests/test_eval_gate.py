@@ -31,9 +31,11 @@ pytestmark = pytest.mark.model
 # - Late interaction (late_weight 0.5) raised hit@5 0.918 -> 0.969, MRR@5 0.868 -> 0.884, article
 #   recall@5 0.898 -> 0.939, quote hit@1 0.745 -> 0.755 and quote hit@3 0.847 -> 0.867; hit@1 stayed
 #   at 0.827 (three questions gained it, three lost it).
+# - Offering only the closest passage when a question asks for an amount no quote states ("How much
+#   does a couples therapy session cost?") raised declined_unanswerable 0.90 -> 0.95; nothing fell.
 FLOORS = {
     "hit@1": 0.82, "hit@3": 0.91, "hit@5": 0.96, "mrr@5": 0.88, "ndcg@5": 0.81, "article_recall@5": 0.93,
-    "quote_hit@1": 0.75, "quote_hit@3": 0.86, "declined_unanswerable": 0.90,
+    "quote_hit@1": 0.75, "quote_hit@3": 0.86, "declined_unanswerable": 0.95,
     "token_f1": 0.32, "similarity": 0.61, "pass_rate": 0.87,
 }
 # Answerable questions answered "not directly; the closest passage is ..." count as declined. The
@@ -72,7 +74,7 @@ TARGETS = {
     "hit@1": (">=", 0.90), "hit@5": (">=", 0.98), "quote_hit@1": (">=", 0.85), "quote_hit@3": (">=", 0.95),
     "citation_exactness": (">=", 1.0), "declined_unanswerable": (">=", 0.95), "wrongly_declined": ("<=", 0.03),
 }
-NOT_REACHED = {"hit@1", "hit@5", "quote_hit@1", "quote_hit@3", "declined_unanswerable", "wrongly_declined"}
+NOT_REACHED = {"hit@1", "hit@5", "quote_hit@1", "quote_hit@3", "wrongly_declined"}
 
 
 @pytest.mark.parametrize("name, op, target", [
