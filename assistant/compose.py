@@ -39,7 +39,7 @@ SENTENCE_WEIGHT = 0.6
 PASSAGE_WEIGHT = 0.2
 RANK_WEIGHT = 0.2
 # For a question that asks for an amount ("How many minutes…?"), a sentence stating one is preferred.
-# Chosen on the first half of XQuAD (0.03-0.2 tried; 0.05 and 0.1 tie), see benchmarks/README.md.
+# Chosen on the first half of XQuAD (0, 0.05, 0.1, 0.2 tried; 0.05 and 0.1 tie): benchmarks/README.md.
 AMOUNT_BONUS = 0.05
 
 
