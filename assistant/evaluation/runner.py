@@ -136,7 +136,8 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
         "id": case.id, "question": case.question, "kind": case.kind, "answerable": case.answerable,
         "expected_articles": list(case.expected_articles), "expected_quotes": list(case.expected_quotes),
         "abstained": answer.abstained, "relevance": answer.relevance, "missing_amount": answer.missing_amount,
-        "latency_ms": latency, "retrieved": [{"rank": h.rank, "article_id": h.article_id, "section": h.section, "relevant": rel}
+        "latency_ms": latency,
+        "retrieved": [{"rank": h.rank, "article_id": h.article_id, "section": h.section, "relevant": rel}
                       for h, rel in zip(hits[:k], relevant)],
         "cited": cited, "citations": len(cited), "exact_citations": sum(c["exact"] for c in cited),
         "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
