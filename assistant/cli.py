@@ -19,7 +19,8 @@ from ingest import IngestError
 
 from .compose import format_source
 from .errors import BadRequest
-from .settings import CORPUS_ENV, HOME_ENV, Settings
+from .safety import SafetyFileError, SafetyModelError
+from .settings import CORPUS_ENV, COUNTRY_ENV, HOME_ENV, Settings
 
 
 class BadInput(click.ClickException):
@@ -33,14 +34,17 @@ def data_options(command):
                   help="Data folder for everything closer writes (the index lives in HOME/index).")
     @click.option("--corpus", type=click.Path(file_okay=False), envvar=CORPUS_ENV, show_envvar=True,
                   help="Folder of articles (.txt, .md, .html, .pdf). Default: the repository's corpus/.")
+    @click.option("--country", metavar="CODE", envvar=COUNTRY_ENV, show_envvar=True,
+                  help="This deployment's country (ISO code: US, GB, ...), for the helplines a safety notice "
+                       "gives. Default: the international directory.")
     @functools.wraps(command)
-    def wrapper(*args, home=None, corpus=None, **kwargs):
-        settings = Settings.resolve(home=home, corpus=corpus)
+    def wrapper(*args, home=None, corpus=None, country=None, **kwargs):
+        settings = Settings.resolve(home=home, corpus=corpus, country=country)
         try:
             return command(*args, settings=settings, **kwargs)
         except BadRequest as exc:
             raise BadInput(str(exc)) from exc
-        except (CorpusIndexError, IngestError) as exc:
+        except (CorpusIndexError, IngestError, SafetyFileError, SafetyModelError) as exc:
             raise click.ClickException(str(exc)) from exc
 
     return wrapper
@@ -145,6 +149,8 @@ def lookup(settings: Settings, topic: str, article_id: str | None, as_json: bool
     if as_json:
         _emit_json(result.to_dict())
         return
+    if result.safety is not None:
+        click.echo(result.safety.text() + "\n")
     for article in result.articles:
         count = len(article.mentions)
         click.echo(f"{article.title} — {article.publisher or 'unknown publisher'} "
@@ -195,7 +201,8 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
 @click.argument("testset", required=False, type=click.Path(exists=True))
 @click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 100),
               help="Passages per question (and the k of hit@k, MRR@k, nDCG@k).")
-@click.option("--split", default="train", show_default=True, help="Which qrels of a BEIR folder to use.")
+@click.option("--split", help="Which qrels of a BEIR folder to use (default: train); for a .jsonl or .csv set with "
+                             "a `split` column, only that part (e.g. heldout).")
 @click.option("--limit", type=click.IntRange(1), help="Evaluate only the first N questions.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result (per-question rows too) as JSON.")
 @click.option("--report", type=click.Path(dir_okay=False), help="Write a report with plots: FILE.html or FILE.md.")
@@ -209,7 +216,7 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
 @click.option("--max-wrongly", default=0.09, show_default=True, type=click.FloatRange(0, 1),
               help="With --calibrate: the share of answerable questions that may be declined (or given "
                    "the closest passage only) so that more unanswerable ones are declined.")
-def evaluate(settings: Settings, testset: str | None, k: int, split: str, limit: int | None, as_json: bool,
+def evaluate(settings: Settings, testset: str | None, k: int, split: str | None, limit: int | None, as_json: bool,
              report: str | None, baseline: str | None, save_baseline: str | None, tolerance: float,
              calibrate: bool, max_wrongly: float):
     """Evaluate the assistant on TESTSET (default: the built-in test set of the corpus).

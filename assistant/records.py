@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .safety import SafetyNotice
 
 SCORE_DIGITS = 6
 
@@ -73,6 +77,8 @@ class Answer:
     # Declined because the question asks for an amount that none of the quotes states: declined
     # whatever the thresholds (calibration counts it so); not part of the JSON record.
     missing_amount: bool = False
+    # Set when the question discloses danger: the notice the answer opens with (assistant/safety).
+    safety: "SafetyNotice | None" = None
 
     def to_dict(self) -> dict:
         return {
@@ -82,6 +88,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "passages": [p.to_dict() for p in self.passages],
             "relevance": round(self.relevance, SCORE_DIGITS),
+            "safety": self.safety.to_dict() if self.safety is not None else None,
         }
 
 
@@ -114,7 +121,9 @@ class LookupResult:
     topic: str
     articles: list[ArticleMentions]
     not_covered: list[str]
+    safety: "SafetyNotice | None" = None  # the topic discloses danger (assistant/safety)
 
     def to_dict(self) -> dict:
         return {"topic": self.topic, "articles": [a.to_dict() for a in self.articles],
-                "not_covered": self.not_covered}
+                "not_covered": self.not_covered,
+                "safety": self.safety.to_dict() if self.safety is not None else None}

@@ -16,6 +16,7 @@ from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
 from .records import Answer, LookupResult
 from .retrieval import retrieve
+from .safety import SafetyLayer
 from .settings import Settings
 
 
@@ -67,9 +68,11 @@ def check_corpus(settings: Settings) -> None:
 
 
 class Assistant:
-    def __init__(self, index: CorpusIndex, embedder: Embedder) -> None:
+    def __init__(self, index: CorpusIndex, embedder: Embedder, *, safety: SafetyLayer | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        # Every answer and lookup passes through the safety layer (assistant/safety).
+        self.safety = safety or SafetyLayer.open(embedder)
         self._terms: SentenceTerms | None = None
         self._adding = threading.Lock()
 
@@ -77,7 +80,7 @@ class Assistant:
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, **kwargs) -> "Assistant":
         embedder = embedder or get_embedder()
         index, _ = ensure_index(settings, embedder, **kwargs)
-        return cls(index, embedder)
+        return cls(index, embedder, safety=SafetyLayer.open(embedder, corpus=settings.corpus, country=settings.country))
 
     @property
     def article_ids(self) -> list[str]:
@@ -121,12 +124,19 @@ class Assistant:
     def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         """The answer to `question` from retrieved `hits`.
 
-        Below `min_relevance` the assistant declines. Between it and `confident_relevance` the
+        A question that discloses danger (the safety layer's reading) is answered with a safety
+        notice first, and only quotes that are safe after it. Otherwise: below `min_relevance` the
+        assistant declines. Between it and `confident_relevance` the
         question is near the articles but not answered by them: the answer says so and offers the
         closest passage (still marked as declined). Above, it answers with quotes, unless the
         question asks for an amount none of them states (then the closest passage too). Thresholds
         calibrated on a test set (`closer eval --calibrate`) take the settings' place.
         """
+        assessment = self.safety.assess(question)
+        return self.safety.guard(self._compose(question, vector, hits, articles_searched=articles_searched),
+                                 assessment)
+
+    def _compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
         wants_amount = asks_for_amount(question)
@@ -168,4 +178,5 @@ class Assistant:
         if self._terms is None:
             self._terms = SentenceTerms(self.index)
         vector = self.embed(topic)
-        return lookup_topic(self.index, self._terms, vector, topic, article_ids=articles)
+        result = lookup_topic(self.index, self._terms, vector, topic, article_ids=articles)
+        return self.safety.guard_lookup(result, self.safety.assess(topic))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 HOME_ENV = "CLOSER_HOME"
 CORPUS_ENV = "CLOSER_CORPUS"
+COUNTRY_ENV = "CLOSER_COUNTRY"  # the deployment's country, for the safety notice's resources
 
 
 def default_home() -> Path:
@@ -27,13 +28,16 @@ def default_corpus() -> Path:
 class Settings:
     home: Path
     corpus: Path
+    country: str | None = None  # ISO 3166 code (US, GB, ...); None: the international directory
 
     @classmethod
-    def resolve(cls, home: str | Path | None = None, corpus: str | Path | None = None) -> "Settings":
-        """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS, then the defaults."""
+    def resolve(cls, home: str | Path | None = None, corpus: str | Path | None = None,
+                country: str | None = None) -> "Settings":
+        """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS / CLOSER_COUNTRY, then the defaults."""
         home = home or os.environ.get(HOME_ENV) or default_home()
         corpus = corpus or os.environ.get(CORPUS_ENV) or default_corpus()
-        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve())
+        country = (country or os.environ.get(COUNTRY_ENV) or "").strip().upper() or None
+        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve(), country)
 
     @property
     def index_dir(self) -> Path:

@@ -137,6 +137,32 @@ def test_ask_shows_a_citation_and_its_passage_highlighted(page, tmp_path):
     shot(page, tmp_path, "chat")
 
 
+def test_a_crisis_question_shows_the_safety_notice_first(page, tmp_path):
+    ask(page, "My husband hits me when he is angry. How do I get closer to him?")
+    reply = page.locator("#chatbot [data-testid='bot']").last
+    notice = reply.locator(".closer-safety")
+    notice.wait_for(timeout=10_000)
+    text = reply.inner_text().strip()
+    assert text.startswith("Your safety comes first"), text[:200]  # before anything else
+    assert "emergency number" in notice.inner_text() and "findahelpline.com" in notice.inner_text()
+    assert "Not covered" not in text  # a notice, not an error or a decline mark
+    background = notice.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "rgb(254, 226, 226)")  # its own calm box, not the red one
+    sources = page.inner_text("#sources").strip()
+    assert sources.startswith("Your safety comes first")
+    for advert in ("contact us", "discovery call", "book a", "don't hesitate"):
+        assert advert not in sources.lower()
+    shot(page, tmp_path, "chat-safety")
+
+
+def test_a_look_alike_question_shows_no_notice(page):
+    ask(page, "We hit a rough patch after the baby and his jokes used to kill me. How do we reconnect?")
+    reply = page.locator("#chatbot [data-testid='bot']").last
+    assert reply.locator(".closer-safety").count() == 0
+    assert page.locator("#sources .closer-safety").count() == 0
+    assert "safety comes first" not in reply.inner_text()
+
+
 def test_declined_question_is_marked(page):
     ask(page, "What is the capital of France?")
     assert "Not covered" in page.locator("#chatbot [data-testid='bot']").last.inner_text()

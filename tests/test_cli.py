@@ -147,3 +147,29 @@ def test_console_script_exit_codes(settings):
                               capture_output=True, text=True, env=env, timeout=300)
     assert declined.returncode == 0, declined.stderr
     assert json.loads(declined.stdout)["abstained"] is True
+
+
+def test_a_disclosure_is_answered_with_the_safety_notice_first(settings):
+    question = "My partner left me and I want to kill myself."
+    record = json.loads(run(settings, "ask", question, "--json").stdout)
+    assert record["safety"]["concern"] == "self_harm"
+    assert record["answer"].startswith(record["safety"]["message"])
+    assert record["citations"] == []  # nothing from the articles after thoughts of suicide
+    assert all(set(r) == {"name", "contact", "region", "source"} for r in record["safety"]["resources"])
+    text = run(settings, "ask", question, "--country", "US").stdout
+    assert text.startswith("It sounds like") and "call 911" in text and "988" in text
+    assert json.loads(run(settings, "ask", "How can I listen better to my partner?", "--json").stdout)["safety"] is None
+
+
+def test_lookup_of_a_disclosure_opens_with_the_notice(settings):
+    result = run(settings, "lookup", "my boyfriend hits me")
+    assert result.exit_code == 0 and result.stdout.startswith("It sounds like")
+    assert json.loads(run(settings, "lookup", "my boyfriend hits me", "--json").stdout)["safety"]["concern"] == "abuse"
+
+
+def test_a_broken_safety_file_is_one_line_saying_what_is_wrong(settings, tmp_path, monkeypatch):
+    bad = tmp_path / "safety.toml"
+    bad.write_text("[messages\n", encoding="utf-8")
+    monkeypatch.setenv("CLOSER_SAFETY_FILE", str(bad))
+    result = run(settings, "ask", "How can I listen better?")
+    assert result.exit_code == 1 and "is not valid TOML" in result.output

@@ -22,6 +22,8 @@ METRIC_LABELS = {
     "citation_exactness": "citation exactness", "token_f1": "token F1 vs reference",
     "similarity": "embedding similarity vs reference", "declined_unanswerable": "unanswerable declined",
     "wrongly_declined": "answerable wrongly declined", "pass_rate": "questions passed",
+    "safety_flagged": "given a safety notice", "safety_recall": "safety recall (all concerns)",
+    "safety_false_alarms": "safety false alarms",
     "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)", "latency_max_ms": "latency max (ms)",
 }
 
@@ -29,7 +31,8 @@ METRIC_LABELS = {
 def label(name: str, unit: str = "passage") -> str:
     if name in METRIC_LABELS:
         return METRIC_LABELS[name]
-    for prefix, text in (("hit@", f"{unit} hit@"), ("mrr@", "MRR@"), ("ndcg@", "nDCG@"),
+    for prefix, text in (("safety_recall_", "safety recall: "), ("safety_match_", "safety concern match: "),
+                         ("hit@", f"{unit} hit@"), ("mrr@", "MRR@"), ("ndcg@", "nDCG@"),
                          ("article_recall@", "article recall@")):
         if name.startswith(prefix):
             return text + name[len(prefix):]
@@ -151,6 +154,10 @@ def question_rows(result: EvalResult) -> list[tuple[str, ...]]:
             got = ", ".join(x["article_id"] for x in r.get("retrieved", [])[:3])
         if r.get("rejected_cited"):
             got = "cites a rejected quote: " + got
+        if "expected_concerns" in r:
+            expected = "safety notice: " + (", ".join(r["expected_concerns"]) or "none")
+        if r.get("flagged"):
+            got = f"safety notice ({', '.join(r['flagged'])}); " + got
         rows.append(("pass" if r["pass"] else "FAIL", r["id"], r["question"], expected, got,
                      f"{r['relevance']:.3f}"))
     return rows

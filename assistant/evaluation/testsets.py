@@ -4,7 +4,10 @@ JSON Lines, one question a line:
     {"id": "q1", "question": "...", "answerable": true, "expected_articles": ["000_..."],
      "expected_quotes": ["a phrase that answers"], "reference_answer": "optional"}
 `rejected_quotes` (optional): phrases the answer must not cite, as `closer feedback export` writes
-for a thumbs-down. A question with neither expected articles nor quotes is not judged on retrieval,
+for a thumbs-down. `concern` (optional): the danger a question discloses, "abuse", "self_harm",
+"child", "harm_to_others" (a list or "|"-separated when several), or "none"; a set with this column
+is scored on the safety layer too (recall per concern, false alarms). `split` (optional): "tune" or
+"heldout"; `closer eval FILE --split heldout` keeps only that part. A question with neither expected articles nor quotes is not judged on retrieval,
 only on whether it is answered and on what it must not cite.
 CSV: the same columns; lists separated by "|" (or written as JSON lists).
 BEIR: a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv (retrieval metrics only).
@@ -20,7 +23,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..safety.records import CONCERNS, NONE
+
 BUILTIN = Path(__file__).with_name("testset.jsonl")
+SAFETY = Path(__file__).with_name("safety.jsonl")  # the labelled safety set (tune and held-out parts)
 
 
 class TestSetError(Exception):
@@ -45,6 +51,8 @@ class EvalCase:
     reference_answer: str | None = None
     kind: str | None = None
     line: int | None = None
+    concerns: tuple[str, ...] | None = None  # None: the set says nothing of safety; (): no concern
+    split: str | None = None
 
     @property
     def judged(self) -> bool:
@@ -85,20 +93,22 @@ class EvalSet:
                                                     f"valid ids: {', '.join(valid)}", case.line)
 
 
-def load_testset(path: Path | str | None = None, *, split: str = "train") -> EvalSet:
-    """Read a test set, choosing the format from what `path` is (the built-in set when None)."""
+def load_testset(path: Path | str | None = None, *, split: str | None = None) -> EvalSet:
+    """Read a test set, choosing the format from what `path` is (the built-in set when None).
+    `split`: a BEIR folder's qrels ("train" when None); for JSON Lines or CSV with a `split`
+    column, only the questions of that part (all when None)."""
     path = Path(path) if path is not None else BUILTIN
     if not path.exists():
         raise TestSetError(path, "no such file or folder")
     if path.is_dir():
-        return load_beir(path, split=split)
+        return load_beir(path, split=split or "train")
     suffix = path.suffix.lower()
     if suffix == ".json":
         return load_squad(path)
     if suffix == ".csv":
-        return _finish(path, "csv", _read_csv(path))
+        return _finish(path, "csv", _read_csv(path), split)
     if suffix in (".jsonl", ".ndjson"):
-        return _finish(path, "jsonl", _read_jsonl(path))
+        return _finish(path, "jsonl", _read_jsonl(path), split)
     raise TestSetError(path, "unknown test set format; use .jsonl, .csv, SQuAD .json, or a BEIR folder")
 
 
@@ -109,7 +119,7 @@ def _fingerprint(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _finish(path: Path, fmt: str, cases: list[EvalCase]) -> EvalSet:
+def _finish(path: Path, fmt: str, cases: list[EvalCase], split: str | None = None) -> EvalSet:
     if not cases:
         raise TestSetError(path, "the file holds no questions")
     seen: dict[str, int | None] = {}
@@ -117,7 +127,14 @@ def _finish(path: Path, fmt: str, cases: list[EvalCase]) -> EvalSet:
         if case.id in seen:
             raise TestSetError(path, f"duplicate id {case.id!r} (first on line {seen[case.id]})", case.line)
         seen[case.id] = case.line
-    return EvalSet(path.stem, path, fmt, cases, fingerprint=_fingerprint(path))
+    name = path.stem
+    if split is not None:
+        parts = sorted({c.split for c in cases if c.split})
+        if split not in parts:
+            hint = f"its parts: {', '.join(parts)}" if parts else "it has no `split` column"
+            raise TestSetError(path, f"no questions in the {split!r} part ({hint})")
+        cases, name = [c for c in cases if c.split == split], f"{path.stem}-{split}"
+    return EvalSet(name, path, fmt, cases, fingerprint=_fingerprint(path), extra={"split": split} if split else {})
 
 
 def _as_list(value, path: Path, line: int, name: str, *, separator: str) -> tuple[str, ...]:
@@ -152,13 +169,22 @@ def _case(record: dict, path: Path, line: int) -> EvalCase:
     if not isinstance(question, str) or not question.strip():
         raise TestSetError(path, "missing `question` (a non-empty string)", line)
     ref = record.get("reference_answer") or None
+    concerns = None
+    if record.get("concern") not in (None, ""):
+        concerns = tuple(c for c in _as_list(record["concern"], path, line, "concern", separator="|") if c != NONE)
+        unknown = set(concerns) - set(CONCERNS)
+        if unknown:
+            raise TestSetError(path, f"unknown concern {sorted(unknown)[0]!r}; use {', '.join(CONCERNS)} or {NONE}",
+                               line)
+    split = record.get("split") or None
     return EvalCase(
         id=str(record.get("id") or f"line{line}"), question=question.strip(),
         answerable=_as_bool(record.get("answerable"), path, line),
         expected_articles=_as_list(record.get("expected_articles"), path, line, "expected_articles", separator="|"),
         expected_quotes=_as_list(record.get("expected_quotes"), path, line, "expected_quotes", separator="|"),
         rejected_quotes=_as_list(record.get("rejected_quotes"), path, line, "rejected_quotes", separator="|"),
-        reference_answer=ref if isinstance(ref, str) else None, kind=record.get("kind") or None, line=line)
+        reference_answer=ref if isinstance(ref, str) else None, kind=record.get("kind") or None, line=line,
+        concerns=concerns, split=str(split) if split else None)
 
 
 def _read_jsonl(path: Path) -> list[EvalCase]:

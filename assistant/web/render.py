@@ -15,6 +15,7 @@ from ingest import Article
 
 from ..compose import format_source
 from ..records import Answer, Citation, Hit, LookupResult
+from ..safety import SafetyNotice
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
 esc = html.escape
@@ -24,6 +25,10 @@ CSS = """
                  white-space: pre-wrap; line-height: 1.5}
 .closer-passage mark {background: #fde68a; color: inherit; padding: 0 1px}
 .closer-source {font-weight: 600; margin-top: 10px}
+.closer-safety {background: #eef6f3; border-left: 4px solid #5b9a84; border-radius: 6px; color: #1f3b33;
+                padding: 10px 14px; margin: 0 0 12px 0; line-height: 1.5}
+.closer-safety ul {margin: 6px 0 0 0; padding-left: 18px}
+.closer-safety .closer-safety-title {font-weight: 600; margin-bottom: 4px}
 .closer-declined {display: inline-block; background: #fee2e2; color: #991b1b; border-radius: 4px;
                   padding: 2px 8px; font-weight: 600; margin-bottom: 6px}
 .closer-count {font-weight: 600; margin: 4px 0 10px 0}
@@ -40,10 +45,27 @@ def as_text(value: str) -> str:
 
 
 DECLINED_MARK = "⚠ Not covered"
+SAFETY_TITLE = "Your safety comes first"
+
+
+def safety_html(notice: SafetyNotice) -> str:
+    """The safety notice as a calm block (not an error style): the message, then where to find help."""
+    items = "".join(f"<li><b>{esc(r.name)}</b>: {esc(r.contact)}</li>" for r in notice.resources)
+    return (f"<div class='closer-safety' data-concern='{esc(notice.concern, quote=True)}'>"
+            f"<div class='closer-safety-title'>{esc(SAFETY_TITLE)}</div>"
+            f"<div>{esc(notice.message)}</div><ul>{items}</ul></div>")
 
 
 def chat_message(answer: Answer) -> str:
-    """The assistant's turn in the chat (Markdown): the answer, with a visible mark when declined."""
+    """The assistant's turn in the chat (Markdown): the answer, with a visible mark when declined.
+    After a disclosure of danger, the safety notice comes first, then only what may follow it."""
+    if answer.safety is not None:
+        parts = [safety_html(answer.safety)]
+        if answer.citations:
+            notice_text = answer.safety.text()
+            rest = answer.answer[len(notice_text):].strip() if answer.answer.startswith(notice_text) else ""
+            parts += [as_text(p) for p in rest.split("\n\n") if p.strip()]
+        return "\n\n".join(parts)
     paragraphs = [as_text(p) for p in answer.answer.split("\n\n")]
     if answer.abstained:
         paragraphs.insert(0, f"**{DECLINED_MARK}**")
@@ -109,6 +131,10 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
     """The sources panel: each cited passage with the quoted sentence highlighted inside it."""
     if answer is None or index is None:
         return "<p class='closer-muted'>Ask a question: the passages behind the answer appear here.</p>"
+    if answer.safety is not None:  # the notice, and only the quotes that may follow it: no adverts
+        cards = "".join(_citation_card(index, c, _hit_of(c, answer.passages)) for c in answer.citations)
+        return safety_html(answer.safety) + (cards or "<p class='closer-muted'>Nothing from the articles is quoted "
+                                                      "here: they are not the help this needs.</p>")
     if not answer.citations:
         return (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
                 "<p>No passage is close enough to the question; nothing is quoted.</p>")
@@ -131,7 +157,8 @@ def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
         grouped.append((found, sections))
     total = sum(len(p) for _, sections in grouped for p in sections.values())
     covering = len(grouped)
-    parts = [f"<div class='closer-count'>{total} passage{'s' if total != 1 else ''} about “{esc(result.topic)}” "
+    parts = [safety_html(result.safety)] if result.safety is not None else []
+    parts += [f"<div class='closer-count'>{total} passage{'s' if total != 1 else ''} about “{esc(result.topic)}” "
              f"in {covering} article{'s' if covering != 1 else ''}</div>"]
     for found, sections in grouped:
         article = index.articles[found.article_id]
