@@ -1,30 +1,37 @@
-"""A small classifier on MiniLM sentence vectors: one logistic regression per concern.
+"""A small classifier fine-tuned from the bundled MiniLM: one probability per concern for each unit
+of a question.
 
 A question is read as units: each sentence, each pair of neighbouring sentences, and the whole
 text. A concern's score is the highest probability any unit gets, so one disclosing sentence in a
-long story counts as much as a short question. The weights (4 x 384 numbers) live in
-`model.json` beside this file, with the data they were trained on (its hash), the model whose
-vectors they read, the thresholds and the figures measured when they were trained;
-`python -m assistant.safety.train` rebuilds it from `assistant/evaluation/safety.jsonl`.
+long story counts as much as a short question. The model is MiniLM's six transformer layers,
+fine-tuned (its word embeddings stay the bundled model's, frozen and shared), mean pooling and a
+linear head of one output per concern. What is stored (`classifier.safetensors`, float16, about
+21 MB) is only the fine-tuned layers and the head; `classifier.json` beside it records the model
+it starts from, the thresholds, the data it was trained on (hashes) and the figures measured
+then. `python -m assistant.safety.train` rebuilds both from the data in the repository.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .patterns import FIGURATIVE, NEGATOR, NOT_DISCLOSURE, normalise, sentences
+from .patterns import sentences
 from .records import CONCERNS
 
-MODEL_PATH = Path(__file__).with_name("model.json")
-MAX_UNIT_CHARS = 1200  # the whole text as one unit, cut here (MiniLM reads 256 tokens)
+META_PATH = Path(__file__).with_name("classifier.json")
+WEIGHTS_PATH = Path(__file__).with_name("classifier.safetensors")
+MAX_UNIT_CHARS = 1200  # the whole text as one unit, cut here
+MAX_TOKENS = 96
+BATCH = 32
 
 
 class SafetyModelError(Exception):
-    """The classifier's weights can't be read; the message says which file and why."""
+    """The classifier can't be read; the message says which file and what to do."""
 
 
 def units(text: str) -> list[str]:
@@ -38,76 +45,114 @@ def units(text: str) -> list[str]:
     return list(dict.fromkeys(u for u in found if u)) or [whole or ""]
 
 
-# Beside the sentence vector, what a linear model can't read from it: whether the unit negates
-# ("he has never hit me"), uses an idiom ("we hit a rough patch"), or reports a film or a joke.
-FEATURES = ("negation", "idiom", "not_disclosure")
+def build_network(sentence_transformer, concerns: int):
+    """A trainable copy of the bundled model's encoder (its embeddings frozen) with a linear head."""
+    import torch
 
+    base = sentence_transformer[0].auto_model
 
-def unit_features(texts: list[str]) -> np.ndarray:
-    rows = []
-    for text in texts:
-        t = normalise(text)
-        rows.append([float(bool(NEGATOR.search(t))), float(bool(FIGURATIVE.search(t))),
-                     float(bool(NOT_DISCLOSURE.search(t)))])
-    return np.asarray(rows, dtype=np.float32).reshape(len(texts), len(FEATURES))
+    class Network(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = copy.deepcopy(base)
+            for parameter in self.encoder.embeddings.parameters():
+                parameter.requires_grad = False
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(base.config.hidden_size, concerns)
 
+        def forward(self, batch):
+            out = self.encoder(**batch).last_hidden_state
+            weights = batch["attention_mask"].unsqueeze(-1).to(out.dtype)
+            pooled = (out * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+            return self.head(self.dropout(pooled))
 
-def featurise(texts: list[str], vectors: np.ndarray) -> np.ndarray:
-    """The classifier's input: each unit's sentence vector and its FEATURES."""
-    return np.hstack([np.asarray(vectors, dtype=np.float32), unit_features(texts)])
+        def trained_state(self) -> dict:
+            """What is stored: everything but the frozen word embeddings."""
+            return {k: v for k, v in self.state_dict().items() if not k.startswith("encoder.embeddings.")}
+
+    return Network()
 
 
 @dataclass
 class SafetyModel:
-    """Logistic-regression weights per concern over unit vectors of `model_id`."""
+    """The fine-tuned network (loaded on first use), its thresholds and its record."""
 
     model_id: str
     concerns: tuple[str, ...]
-    coef: np.ndarray  # (concerns, dimension + len(FEATURES))
-    intercept: np.ndarray  # (concerns,)
     thresholds: dict[str, float]
     meta: dict = field(default_factory=dict)
+    network: object = None
+    tokenizer: object = None
 
-    def probabilities(self, features: np.ndarray) -> np.ndarray:
-        """(units, concerns) probabilities from `featurise`d units."""
-        logits = features @ self.coef.T + self.intercept
-        return 1.0 / (1.0 + np.exp(-logits))
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        """(texts, concerns) probabilities."""
+        import torch
 
-    def scores(self, features: np.ndarray) -> dict[str, float]:
+        out = np.zeros((len(texts), len(self.concerns)), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        self.network.eval()
+        with torch.inference_mode():
+            for start in range(0, len(order), BATCH):
+                rows = order[start:start + BATCH]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                       max_length=MAX_TOKENS, return_tensors="pt")
+                out[rows] = torch.sigmoid(self.network(dict(batch))).numpy()
+        return out
+
+    def scores(self, text: str) -> dict[str, float]:
         """Each concern's score for one question: its best unit's probability."""
-        if not len(features):
-            return {c: 0.0 for c in self.concerns}
-        best = self.probabilities(features).max(axis=0)
+        best = self.probabilities(units(text)).max(axis=0)
         return {c: float(p) for c, p in zip(self.concerns, best)}
 
-    def to_dict(self) -> dict:
-        return {"model_id": self.model_id, "concerns": list(self.concerns),
-                "coef": [[round(float(x), 6) for x in row] for row in self.coef],
-                "intercept": [round(float(x), 6) for x in self.intercept],
-                "thresholds": self.thresholds, **self.meta}
+    def save(self, meta_path: Path = META_PATH, weights_path: Path = WEIGHTS_PATH) -> None:
+        import torch
+        from safetensors.torch import save_file
 
-    def save(self, path: Path = MODEL_PATH) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        state = {k: v.detach().to(torch.float16).contiguous() for k, v in self.network.trained_state().items()}
+        save_file(state, str(weights_path))
+        record = {"model_id": self.model_id, "concerns": list(self.concerns), "thresholds": self.thresholds,
+                  "weights": weights_path.name, **self.meta}
+        meta_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "SafetyModel":
+    def read_meta(cls, meta_path: Path = META_PATH) -> dict:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-            concerns = tuple(data["concerns"])
-            coef = np.asarray(data["coef"], dtype=np.float32)
-            intercept = np.asarray(data["intercept"], dtype=np.float32)
-            thresholds = {c: float(data["thresholds"][c]) for c in concerns}
+            data = json.loads(Path(meta_path).read_text(encoding="utf-8"))
+            {c: float(data["thresholds"][c]) for c in data["concerns"]}
+            data["model_id"]
         except FileNotFoundError as exc:
-            raise SafetyModelError(f"no safety classifier at {path}: rebuild it with "
+            raise SafetyModelError(f"no safety classifier at {meta_path}: rebuild it with "
                                    "`python -m assistant.safety.train`") from exc
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise SafetyModelError(f"the safety classifier at {path} is damaged ({exc}): rebuild it with "
-                                   "`python -m assistant.safety.train`") from exc
-        if coef.ndim != 2 or coef.shape[0] != len(concerns) or intercept.shape != (len(concerns),):
-            raise SafetyModelError(f"the safety classifier at {path} has weights of shape {coef.shape} for "
-                                   f"{len(concerns)} concerns: rebuild it")
-        unknown = set(concerns) - set(CONCERNS)
+            raise SafetyModelError(f"the safety classifier record {meta_path} is damaged ({exc}): rebuild it "
+                                   "with `python -m assistant.safety.train`") from exc
+        unknown = set(data["concerns"]) - set(CONCERNS)
         if unknown:
-            raise SafetyModelError(f"the safety classifier at {path} names unknown concerns {sorted(unknown)}")
-        meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "coef", "intercept", "thresholds")}
-        return cls(data["model_id"], concerns, coef, intercept, thresholds, meta)
+            raise SafetyModelError(f"the safety classifier at {meta_path} names unknown concerns {sorted(unknown)}")
+        return data
+
+    @classmethod
+    def load(cls, sentence_transformer, meta_path: Path = META_PATH,
+             weights_path: Path = WEIGHTS_PATH) -> "SafetyModel":
+        """The stored classifier on top of `sentence_transformer` (the bundled MiniLM)."""
+        data = cls.read_meta(meta_path)
+        concerns = tuple(data["concerns"])
+        try:
+            from safetensors.torch import load_file
+
+            state = {k: v.float() for k, v in load_file(str(weights_path)).items()}
+        except FileNotFoundError as exc:
+            raise SafetyModelError(f"no safety classifier weights at {weights_path}: rebuild them with "
+                                   "`python -m assistant.safety.train`") from exc
+        except Exception as exc:  # safetensors raises its own errors for a damaged file
+            raise SafetyModelError(f"the safety classifier weights {weights_path} can't be read ({exc}): "
+                                   "rebuild them with `python -m assistant.safety.train`") from exc
+        network = build_network(sentence_transformer, len(concerns))
+        missing, unexpected = network.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith("encoder.embeddings.") for k in missing):
+            raise SafetyModelError(f"the safety classifier weights {weights_path} don't fit the model "
+                                   f"({len(missing)} missing, {len(unexpected)} unexpected): rebuild them")
+        network.eval()
+        meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "thresholds", "weights")}
+        return cls(data["model_id"], concerns, {c: float(data["thresholds"][c]) for c in concerns}, meta,
+                   network, sentence_transformer[0].tokenizer)

@@ -1,7 +1,7 @@
 """What may be quoted after a safety notice.
 
-The articles are about emotional intimacy between partners. After a disclosure of danger they
-may only point towards professional help, and never tell the person to forgive, reconcile, take
+The articles are about emotional intimacy between partners. After a disclosure of danger (the
+asker's own, a friend's or a past one alike) they may only point towards professional help, and never tell the person to forgive, reconcile, take
 responsibility, try harder or work on intimacy (for abuse, couples work is itself not advised by
 domestic-abuse services). For thoughts of suicide or self-harm nothing is quoted: the notice is
 the answer.

@@ -44,7 +44,6 @@ class Assessment:
     concerns: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
     evidence: tuple[Evidence, ...] = ()
-    about_someone_else: bool = False  # asks about a friend, a relative or a past relationship
 
     @property
     def flagged(self) -> bool:

@@ -1,7 +1,6 @@
-"""Rebuild the safety classifier (`model.json`) from the labelled set, tuning part only.
+"""Rebuild the safety classifier from the labelled set's tuning part (about 15 minutes on 2 cores).
 
-    python -m assistant.safety.train            # writes assistant/safety/model.json
-    python -m assistant.safety.train --check    # retrain in memory, compare with the saved one
+    python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
 
 Data, all in the repository:
 - `assistant/evaluation/safety.jsonl`, the lines with `"split": "tune"`: questions labelled with
@@ -10,13 +9,17 @@ Data, all in the repository:
 - `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
   look-alikes ("none"); never measured on.
 
-One logistic regression per concern over unit features (`classifier.featurise`). Positives: the
-evidence sentences of the questions that raise the concern, and its example sentences (for a
-question without evidence, its best-scoring unit under a first fit). Negatives: every unit of the
-questions that raise nothing, the look-alike examples, and the units of a disclosing question
-that hold none of its evidence (the story around it). The threshold of each concern is chosen on
-out-of-fold scores of the tuning part (5 folds by question), patterns in force: the lowest one
-that keeps the false alarms within FALSE_ALARM_BUDGET.
+Training units: positives are the evidence sentences (labelled with their concern; the question's
+other concerns are left unknown for them) and the examples of each concern; negatives are every
+unit of the questions that raise nothing, the look-alike examples, and the units of a disclosing
+question that hold none of its evidence (the story around it). The network (`classifier.py`) is
+trained with a weighted binary cross-entropy per concern (positives weighted up to the negatives,
+at most 10x).
+
+Thresholds: a first network is trained on four fifths of the tuning questions and scores the
+fifth it has not seen; on that fifth, with the patterns in force, each concern's threshold is
+chosen (`choose_thresholds`: the most disclosures found for false alarms within
+FALSE_ALARM_BUDGET). The network that is kept is then trained on the whole tuning part.
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import MODEL_PATH, SafetyModel, featurise, units
+from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, build_network, units
 from .patterns import normalise
 from .records import CONCERNS, NONE
 
 DATA = Path(__file__).resolve().parent.parent / "evaluation" / "safety.jsonl"
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
-C = 2.0
-FOLDS = 5
-FALSE_ALARM_BUDGET = 0.02  # out-of-fold false alarms the classifier may add to the patterns', all concerns together
+EPOCHS = 2
+LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
+MAX_POSITIVE_WEIGHT = 10.0
+VALIDATION_SHARE = 5  # one question in five scores the first network
+FALSE_ALARM_BUDGET = 0.03  # on that fifth, patterns and classifier together
 MIN_THRESHOLD, MAX_THRESHOLD = 0.30, 0.99
 SEED = 13
 
@@ -56,83 +61,83 @@ def read_cases(path: Path = DATA) -> list[dict]:
 
 
 def read_examples(path: Path = EXAMPLES) -> list[dict]:
-    if not path.exists():
-        return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-class Embedded:
-    """The questions' units, their evidence sentences and the examples, featurised (one encode call)."""
+def instances(cases: list[dict], rows: list[int], examples: list[dict]):
+    """(texts, targets, weights): targets 0/1 per concern, weight 0 where a target is unknown."""
+    index = {c: k for k, c in enumerate(CONCERNS)}
+    texts, targets, weights = [], [], []
 
-    def __init__(self, cases: list[dict], embedder, examples: list[dict] = ()) -> None:
-        self.cases = cases
-        self.units = [units(c["question"]) for c in cases]
-        self.evidence = [[(e["text"], e["concern"]) for e in c.get("evidence") or []] for c in cases]
-        self.examples = list(examples)
-        texts = [u for us in self.units for u in us] + [t for ev in self.evidence for t, _ in ev] \
-            + [e["text"] for e in self.examples]
-        vectors = np.asarray(embedder.encode(texts, show_progress=sys.stderr.isatty()), dtype=np.float32)
-        features = featurise(texts, vectors)
-        offset = 0
-        self.vectors = []
-        for us in self.units:
-            self.vectors.append(features[offset:offset + len(us)])
-            offset += len(us)
-        self.evidence_vectors = []
-        for ev in self.evidence:
-            self.evidence_vectors.append(features[offset:offset + len(ev)])
-            offset += len(ev)
-        self.example_vectors = features[offset:]
+    def add(text: str, positive=(), unknown=()):
+        target, weight = np.zeros(len(CONCERNS), np.float32), np.ones(len(CONCERNS), np.float32)
+        for concern in positive:
+            target[index[concern]] = 1.0
+        for concern in unknown:
+            if concern not in positive:
+                weight[index[concern]] = 0.0
+        texts.append(text)
+        targets.append(target)
+        weights.append(weight)
 
-    def story_units(self, i: int) -> np.ndarray:
-        """The units of question i that hold none of its evidence (the story around a disclosure)."""
-        spans = [normalise(t) for t, _ in self.evidence[i]]
-        if not spans or self.cases[i].get("evidence_whole"):
-            return self.vectors[i][:0]
-        keep = [k for k, u in enumerate(self.units[i]) if not any(s in u or u in s for s in spans)]
-        return self.vectors[i][keep]
+    for i in rows:
+        case = cases[i]
+        if not case["labels"]:
+            for unit in units(case["question"]):
+                add(unit)
+            continue
+        spans: dict[str, set[str]] = {}
+        for e in case.get("evidence") or []:
+            spans.setdefault(e["text"], set()).add(e["concern"])
+        for text, concerns in spans.items():
+            add(text, concerns, case["labels"])
+        if spans and not case.get("evidence_whole"):  # the story around the disclosure
+            held = [normalise(t) for t in spans]
+            for unit in units(case["question"]):
+                if not any(s in unit or unit in s for s in held):
+                    add(unit)
+        elif not spans:  # no evidence marked: the whole question stands for it
+            add(units(case["question"])[-1], case["labels"], case["labels"])
+    for e in examples:
+        add(e["text"], () if e["concern"] == NONE else (e["concern"],))
+    targets, weights = np.stack(targets), np.stack(weights)
+    positives, negatives = (targets * weights).sum(0), ((1 - targets) * weights).sum(0)
+    boost = np.minimum(negatives / np.maximum(positives, 1.0), MAX_POSITIVE_WEIGHT)
+    weights = weights * np.where(targets > 0, boost, 1.0)
+    return texts, targets, weights.astype(np.float32)
 
 
-def _fit(X, y):
-    from sklearn.linear_model import LogisticRegression
+def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = False):
+    import torch
+    from tqdm import tqdm
 
-    model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
-    model.fit(X, y)
-    return model.coef_[0].astype(np.float32), np.float32(model.intercept_[0])
+    from .classifier import MAX_TOKENS
 
-
-def fit(data: Embedded, rows: list[int], model_id: str) -> SafetyModel:
-    """One logistic regression per concern, trained as the module says."""
-    example_labels = [e["concern"] for e in data.examples]
-    negatives = [data.vectors[i] for i in rows if not data.cases[i]["labels"]]
-    negatives += [data.story_units(i) for i in rows if data.cases[i]["labels"]]
-    negatives.append(data.example_vectors[[k for k, c in enumerate(example_labels) if c == NONE]])
-    negatives = np.concatenate(negatives)
-    coefs, intercepts = [], []
-    for concern in CONCERNS:
-        positives = [data.example_vectors[[k for k, c in enumerate(example_labels) if c == concern]]]
-        without_evidence = []
-        for i in rows:
-            if concern not in data.cases[i]["labels"]:
-                continue
-            own = [k for k, (_, c) in enumerate(data.evidence[i]) if c == concern]
-            if own:
-                positives.append(data.evidence_vectors[i][own])
-            else:
-                without_evidence.append(i)
-        X = np.concatenate([negatives] + positives)
-        y = np.concatenate([np.zeros(len(negatives)), np.ones(len(X) - len(negatives))])
-        coef, intercept = _fit(X, y)
-        if without_evidence:  # their best unit under the first fit stands for them
-            positives += [data.vectors[i][[int(np.argmax(data.vectors[i] @ coef + intercept))]]
-                          for i in without_evidence]
-            X = np.concatenate([negatives] + positives)
-            y = np.concatenate([np.zeros(len(negatives)), np.ones(len(X) - len(negatives))])
-            coef, intercept = _fit(X, y)
-        coefs.append(coef)
-        intercepts.append(intercept)
-    return SafetyModel(model_id, CONCERNS, np.stack(coefs), np.array(intercepts, dtype=np.float32),
-                       {c: 0.5 for c in CONCERNS})
+    torch.manual_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    network = build_network(sentence_transformer, len(CONCERNS))
+    tokenizer = sentence_transformer[0].tokenizer
+    trainable = [p for p in network.encoder.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW([{"params": trainable, "lr": LEARNING_RATE},
+                                   {"params": network.head.parameters(), "lr": HEAD_LEARNING_RATE}],
+                                  weight_decay=0.01)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of similar length
+    batches = [order[i:i + 32] for i in range(0, len(order), 32)]
+    for epoch in range(EPOCHS):
+        network.train()
+        for b in tqdm(rng.permutation(len(batches)), desc=f"Safety classifier, epoch {epoch + 1}/{EPOCHS}",
+                      disable=not show_progress):
+            rows = batches[b]
+            batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=MAX_TOKENS,
+                              return_tensors="pt")
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                network(dict(batch)), torch.from_numpy(targets[rows]), weight=torch.from_numpy(weights[rows]),
+                reduction="sum") / max(float(weights[rows].sum()), 1.0)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+    network.eval()
+    return network
 
 
 def pattern_flags(cases: list[dict]) -> list[set[str]]:
@@ -143,7 +148,7 @@ def pattern_flags(cases: list[dict]) -> list[set[str]]:
 
 def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
     """Recall per concern (flagged at all, and flagged with that concern) and false alarms."""
-    out: dict[str, float | int] = {}
+    out: dict[str, float | int | None] = {}
     for concern in CONCERNS:
         rows = [i for i, ls in enumerate(labels) if concern in ls]
         out[f"{concern}_questions"] = len(rows)
@@ -162,10 +167,10 @@ def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], threshold
     return [p | {c for c, s in sc.items() if s >= thresholds[c]} for sc, p in zip(scores, patterns)]
 
 
-def choose_thresholds(labels, scores, patterns) -> dict[str, float]:
+def choose_thresholds(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET) -> dict[str, float]:
     """Per concern, a threshold on the classifier's score. Starting from MAX_THRESHOLD for all,
-    the concern whose lowering wins the most missed questions per false alarm added is lowered a
-    step at a time, while the false alarms stay within FALSE_ALARM_BUDGET (patterns included)."""
+    the concern whose lowering finds the most missed questions per false alarm added is lowered,
+    a few steps at a time, while the false alarms stay within `budget` (patterns included)."""
     grid = np.round(np.arange(MAX_THRESHOLD, MIN_THRESHOLD - 1e-9, -0.01), 2)
     position = {c: 0 for c in CONCERNS}
     crisis = [i for i, ls in enumerate(labels) if ls]
@@ -179,12 +184,12 @@ def choose_thresholds(labels, scores, patterns) -> dict[str, float]:
     while True:
         best = None
         for concern in CONCERNS:
-            for step in (1, 2, 3, 5, 8, 13):
+            for step in (1, 2, 3, 5, 8, 13, 21):
                 if position[concern] + step >= len(grid):
                     break
                 trial = {**position, concern: position[concern] + step}
                 h, a = measure(trial)
-                if a > FALSE_ALARM_BUDGET or h <= hits:
+                if a > budget or h <= hits:
                     continue
                 gain = (h - hits) / (a - alarms + 1e-3)
                 if best is None or gain > best[0]:
@@ -195,53 +200,50 @@ def choose_thresholds(labels, scores, patterns) -> dict[str, float]:
     return {c: float(grid[position[c]]) for c in CONCERNS}
 
 
-def out_of_fold(data: Embedded, rows: list[int], model_id: str) -> list[dict[str, float]]:
-    rng = np.random.default_rng(SEED)
-    order = rng.permutation(len(rows))
-    folds = [[rows[j] for j in order[k::FOLDS]] for k in range(FOLDS)]
-    scores: dict[int, dict[str, float]] = {}
-    for k, held in enumerate(folds):
-        train_rows = [i for f, fold in enumerate(folds) if f != k for i in fold]
-        model = fit(data, train_rows, model_id)
-        for i in held:
-            scores[i] = model.scores(data.vectors[i])
-    return [scores[i] for i in rows]
-
-
-def data_hash(path: Path = DATA) -> str:
+def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train(embedder, path: Path = DATA) -> SafetyModel:
+def _scores(model: SafetyModel, cases: list[dict], rows: list[int]) -> list[dict[str, float]]:
+    return [model.scores(cases[i]["question"]) for i in rows]
+
+
+def train(embedder, *, show_progress: bool = False) -> SafetyModel:
     started = time.perf_counter()
-    cases = read_cases(path)
-    examples = read_examples()
-    data = Embedded(cases, embedder, examples)
+    st = embedder.load()
+    cases, examples = read_cases(), read_examples()
     tune = [i for i, c in enumerate(cases) if c.get("split") == "tune"]
     heldout = [i for i, c in enumerate(cases) if c.get("split") == "heldout"]
     patterns = pattern_flags(cases)
-    oof = out_of_fold(data, tune, embedder.model_id)
-    tune_labels = [cases[i]["labels"] for i in tune]
-    tune_patterns = [patterns[i] for i in tune]
-    thresholds = choose_thresholds(tune_labels, oof, tune_patterns)
-    model = fit(data, tune, embedder.model_id)
-    model.thresholds = thresholds
-    held_flags = flags_at([model.scores(data.vectors[i]) for i in heldout], [patterns[i] for i in heldout],
-                          thresholds)
+    order = np.random.default_rng(SEED).permutation(len(tune))
+    validation = sorted(tune[j] for j in order[::VALIDATION_SHARE])
+    first_rows = sorted(set(tune) - set(validation))
+
+    first = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
+                        network=fit(st, *instances(cases, first_rows, examples), show_progress=show_progress),
+                        tokenizer=st[0].tokenizer)
+    val_scores = _scores(first, cases, validation)
+    val_labels, val_patterns = [cases[i]["labels"] for i in validation], [patterns[i] for i in validation]
+    thresholds = choose_thresholds(val_labels, val_scores, val_patterns)
+
+    texts, targets, weights = instances(cases, tune, examples)
+    model = SafetyModel(embedder.model_id, CONCERNS, thresholds,
+                        network=fit(st, texts, targets, weights, show_progress=show_progress),
+                        tokenizer=st[0].tokenizer)
+    held_flags = flags_at(_scores(model, cases, heldout), [patterns[i] for i in heldout], thresholds)
     from importlib.metadata import version
 
     model.meta = {
-        "trained_on": {"data": "assistant/evaluation/safety.jsonl", "split": "tune", "sha256": data_hash(path),
-                       "questions": len(tune), "examples": "assistant/safety/examples.jsonl",
-                       "examples_sha256": data_hash(EXAMPLES) if EXAMPLES.exists() else None,
-                       "example_sentences": len(examples)},
-        "method": f"logistic regression per concern on {embedder.model_id} unit vectors (sentences, pairs, whole) "
-                  f"and negation/idiom/report flags, C={C}, balanced classes; positives the evidence sentences and "
-                  f"examples, negatives the look-alikes' units, look-alike examples and the stories around "
-                  f"disclosures; thresholds from {FOLDS}-fold out-of-fold scores within false alarms "
-                  f"{FALSE_ALARM_BUDGET}",
-        "scikit_learn": version("scikit-learn"),
-        "figures": {"tune_out_of_fold": figures(tune_labels, flags_at(oof, tune_patterns, thresholds)),
+        "trained_on": {"data": "assistant/evaluation/safety.jsonl", "split": "tune", "sha256": data_hash(DATA),
+                       "questions": len(tune), "units": len(texts), "examples": "assistant/safety/examples.jsonl",
+                       "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
+        "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
+        "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
+                  f"{EPOCHS} epochs, AdamW {LEARNING_RATE} (head {HEAD_LEARNING_RATE}), weighted BCE; thresholds "
+                  f"on a fifth of the tuning questions scored by a network trained on the rest, false alarms "
+                  f"within {FALSE_ALARM_BUDGET}",
+        "versions": {"torch": version("torch"), "transformers": version("transformers")},
+        "figures": {"tune_validation_fifth": figures(val_labels, flags_at(val_scores, val_patterns, thresholds)),
                     "heldout": figures([cases[i]["labels"] for i in heldout], held_flags)},
         "seconds": round(time.perf_counter() - started, 1),
     }
@@ -250,26 +252,16 @@ def train(embedder, path: Path = DATA) -> SafetyModel:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--output", type=Path, default=MODEL_PATH, help="where to write the model")
-    parser.add_argument("--check", action="store_true", help="retrain and compare with the saved model only")
-    args = parser.parse_args(argv)
-    from index import CachedEmbedder, get_embedder
+    parser.parse_args(argv)
+    import torch
 
-    from ..settings import Settings
+    from index import get_embedder
 
-    # The units' vectors are cached in the data folder: a second run only fits the regressions.
-    cache = Settings.resolve().home / "cache" / "embeddings.sqlite"
-    embedder = get_embedder()
-    cached = CachedEmbedder(embedder, cache, desc="Encoding the safety set")
-    model = train(cached)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    model = train(get_embedder(), show_progress=sys.stderr.isatty())
+    model.save()
     print(json.dumps(model.meta["figures"], indent=1))
-    if args.check:
-        saved = SafetyModel.load(args.output)
-        same = saved.thresholds == model.thresholds and np.allclose(saved.coef, model.coef, atol=1e-3)
-        print("matches the saved model" if same else "differs from the saved model")
-        return 0 if same else 1
-    model.save(args.output)
-    print(f"wrote {args.output}", file=sys.stderr)
+    print(f"wrote {META_PATH} and {WEIGHTS_PATH}", file=sys.stderr)
     return 0
 
 
