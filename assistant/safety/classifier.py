@@ -118,8 +118,9 @@ class SafetyModel:
     def read_meta(cls, meta_path: Path = META_PATH) -> dict:
         try:
             data = json.loads(Path(meta_path).read_text(encoding="utf-8"))
-            {c: float(data["thresholds"][c]) for c in data["concerns"]}
-            data["model_id"]
+            for concern in data["concerns"]:  # every concern has a numeric threshold
+                float(data["thresholds"][concern])
+            str(data["model_id"])
         except FileNotFoundError as exc:
             raise SafetyModelError(f"no safety classifier at {meta_path}: rebuild it with "
                                    "`python -m assistant.safety.train`") from exc

@@ -253,11 +253,8 @@ def train(embedder, *, show_progress: bool = False) -> SafetyModel:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args(argv)
-    import torch
-
     from index import get_embedder
 
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     model = train(get_embedder(), show_progress=sys.stderr.isatty())
     model.save()
     print(json.dumps(model.meta["figures"], indent=1))
