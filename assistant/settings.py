@@ -24,6 +24,15 @@ def default_corpus() -> Path:
     return repo_corpus if repo_corpus.is_dir() else Path.cwd() / "corpus"
 
 
+COUNTRY_ALIASES = {"UK": "GB"}
+
+
+def country_setting(value: str | None = None) -> str | None:
+    """An ISO country code from `value`, else CLOSER_COUNTRY (upper case, UK read as GB); None if unset."""
+    raw = (value or os.environ.get(COUNTRY_ENV) or "").strip().upper()
+    return COUNTRY_ALIASES.get(raw, raw) or None
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -36,8 +45,7 @@ class Settings:
         """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS / CLOSER_COUNTRY, then the defaults."""
         home = home or os.environ.get(HOME_ENV) or default_home()
         corpus = corpus or os.environ.get(CORPUS_ENV) or default_corpus()
-        country = (country or os.environ.get(COUNTRY_ENV) or "").strip().upper() or None
-        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve(), country)
+        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve(), country_setting(country))
 
     @property
     def index_dir(self) -> Path:

@@ -9,7 +9,8 @@ from .classifier import SafetyModel, SafetyModelError
 from .detector import Detector
 from .layer import SafetyLayer
 from .records import CONCERNS, NONE, Assessment, Evidence, Resource, SafetyNotice
-from .resources import COUNTRY_ENV, FILE_ENV, ResourceBook, SafetyFileError, load_resources, resources_path
+from ..settings import COUNTRY_ENV
+from .resources import FILE_ENV, ResourceBook, SafetyFileError, load_resources, resources_path
 
 __all__ = ["CONCERNS", "COUNTRY_ENV", "FILE_ENV", "NONE", "Assessment", "Detector", "Evidence", "Resource",
            "ResourceBook", "SafetyFileError", "SafetyLayer", "SafetyModel", "SafetyModelError", "SafetyNotice",

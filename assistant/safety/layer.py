@@ -9,7 +9,8 @@ from pathlib import Path
 from .detector import Detector
 from .policy import safe_quotes
 from .records import Assessment, SafetyNotice
-from .resources import ResourceBook, country_setting, load_resources, resources_path
+from ..settings import country_setting
+from .resources import ResourceBook, load_resources, resources_path
 
 SAFE_QUOTES_LEAD = "What the articles say about seeking professional help:"
 

@@ -7,14 +7,14 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..settings import COUNTRY_ENV
+from ..settings import COUNTRY_ALIASES as ALIASES
+from ..settings import country_setting
 from .records import CONCERNS, Resource, SafetyNotice
 
 DEFAULT_FILE = Path(__file__).with_name("safety.toml")
 FILE_ENV = "CLOSER_SAFETY_FILE"
 CORPUS_FILE = "safety.toml"  # a deployment's own copy in its corpus folder
 LOCAL_EMERGENCY = "your local emergency number"
-ALIASES = {"UK": "GB"}
 
 
 class SafetyFileError(Exception):
@@ -29,11 +29,6 @@ def resources_path(corpus: Path | None = None) -> Path:
     if corpus is not None and (Path(corpus) / CORPUS_FILE).is_file():
         return Path(corpus) / CORPUS_FILE
     return DEFAULT_FILE
-
-
-def country_setting(value: str | None = None) -> str | None:
-    raw = (value or os.environ.get(COUNTRY_ENV) or "").strip().upper()
-    return ALIASES.get(raw, raw) or None
 
 
 @dataclass
