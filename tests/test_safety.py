@@ -54,6 +54,36 @@ def test_ordinary_and_figurative_words_raise_nothing(question):
     assert match(question) == []
 
 
+# Each pair: the same words as an everyday exaggeration, a denial, an agreement or someone's job,
+# and as a disclosure; only the second may raise a concern.
+PAIRS = [
+    ("My girlfriend says she'll strangle me if I propose in public, how do I make it special?",
+     "My girlfriend says she'll strangle me if I tell anyone what she does"),
+    ("My wife is going to murder me when she sees I bought another guitar",
+     "My husband says he'll kill me if I leave him"),
+    ("My dad would rather kill himself than miss a football match",
+     "My dad says he wants to kill himself since mum died"),
+    ("I'm not having any dark thoughts about hurting myself, I'm just sad",
+     "I never told anyone that I have been hurting myself"),
+    ("He has never given me any reason to be afraid of him",
+     "I can't believe he choked me"),
+    ("He tracks my location and I track his, we both like it",
+     "He tracks my location and turns up wherever I go"),
+    ("I'm a family lawyer and a lot of my cases involve domestic abuse",
+     "My husband is a lawyer and he is abusive to me"),
+    ("My 80 year old dad hits on every waitress we meet",
+     "My dad hits my mum when he drinks"),
+    ("My therapist asked about self-harm and suicidal thoughts and I've never had either",
+     "My therapist asked about self-harm and I admitted I started again"),
+]
+
+
+@pytest.mark.parametrize("ordinary, disclosure", PAIRS)
+def test_the_same_words_are_told_apart_by_what_they_mean(ordinary, disclosure):
+    assert match(ordinary) == [], [m.pattern.name for m in match(ordinary)]
+    assert match(disclosure), disclosure
+
+
 def test_a_disclosure_inside_a_long_story_is_found():
     story = ("We met at a friend's barbecue six years ago and married two years later. Chores are a constant "
              "fight. Last month during an argument he grabbed me by the throat and pushed me against the fridge, "

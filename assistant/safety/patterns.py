@@ -58,7 +58,22 @@ FIGURATIVE = re.compile(r"\b(?:" + "|".join([
     r"kick(?:s|ed|ing)? (?:[\w']+ ){0,3}out\b", r"kicked to the curb", r"a kick out of",
     r"stab(?:s|bed|bing)? (?:me |him |her |us |you )?in the back", r"choked? on (?:a|his|her|my|the|some) [\w']+",
     r"choked? (?:me |him |her )?out", r"beat(?:s|ing)? (?:me|him|her|us) at", r"bungee[- ]?jump\w*",
-    r"end(?:ing|ed)? (?:it|things) with (?:him|her|my|them|me)", r"deer stalking", r"stalking (?:deer|game)", r"hit by (?:a|the) (?:car|bus|truck|ball|van|bike|train)",
+    r"end(?:ing|ed)? (?:it|things) with (?:him|her|my|them|me)",
+    # hyperbole over trivia: "she'll strangle me if I propose in public", "mum is going to murder me
+    # when she sees the bill"; a condition about leaving, telling or refusing keeps it a threat
+    r"(?:is going to|'s going to|are going to|gonna|will|'ll|'d|would) (?:literally |actually |totally |honestly )?"
+    r"(?:kill|murder|strangle|throttle|end) (?:(?:me|him|her|you|us|them|anyone|everyone)|(?:the|my|his|her) [\w']+)"
+    r"(?= (?:if|when|for|once|the moment|the second) (?!(?:i|we|he|she|they) (?:ever |even |try to |tries to |tried to |"
+    r"dare to )?(?:leave|leaves|left|go to|goes to|went to|tell|tells|told|report|reports|call|calls|called|talk|talks|"
+    r"talked|speak|see|break|breaks|divorce|take|takes|say no|says no|said no|refuse|refuses|cheat|cheats|"
+    r"get pregnant|keep|text|texts|message|run|ran)\b))",
+    r"(?:'d|would) (?:rather|sooner) (?:die|kill (?:my|him|her|them)sel(?:f|ves)|shoot (?:my|him|her)self|be dead) than",
+    r"(?:literally |actually )?(?:want(?:ed)? to|wanna|could) (?:die|kms) (?:every time|whenever|of|from|when i "
+    r"(?:think|remember|see|look))",
+    r"one more time[^.!?]{0,30}(?:kms|kill myself|die|end it)",
+    r"hit(?:s|ting)? on (?:every|any|a|the|me|my|him|her|girls|women|men|guys|waitress\w*|people|someone|other|anyone|"
+    r"everyone|everything)",
+    r"pushed away", r"push(?:ing|es)? (?:people|everyone) away", r"deer stalking", r"stalking (?:deer|game)", r"hit by (?:a|the) (?:car|bus|truck|ball|van|bike|train)",
 ]) + r")\b")
 
 _NEGATORS = (r"(?:\b(?:never|not|no|nobody|nor|without|cannot|doesnt|dont|didnt|wont|wouldnt|isnt|wasnt|cant|"
@@ -69,6 +84,22 @@ NEGATION = re.compile(_NEGATORS + r"(?:[^.,;:!?]{0,12}|(?: (?:had|have|having|go
                                   r"thought about|attempted|tried|felt))?(?: any)?(?: (?:thoughts?|urges?|intentions?|"
                                   r"plans?|desire|wish|idea)s? (?:of|to|about))? )$")
 NEGATOR = re.compile(_NEGATORS)
+# ... or a few words further back, when nothing between starts another clause or turns it round
+# ("I'm not having any dark thoughts about hurting myself", "never given me any reason to be afraid
+# of him"; not "I never told anyone that he hits me", "I can't believe he hit me").
+FAR_NEGATION = re.compile(_NEGATORS + r"((?: [\w']+){1,7} )$")
+CLAUSE = re.compile(r"\b(?:that|who|when|why|how|what|where|which|whether|but|and (?:he|she|they|then|now|it)|until|"
+                    r"and|because|since|after|before|if|believe|believed|know|knew|realis\w+|realiz\w+|"
+                    r"imagine\w*|expect\w*|told|tell|say|said|admit\w*|want|wanted|stop|stopped|quit|help|anymore|"
+                    r"(?:he|she|they)(?:'[a-z]+)?|again)\b")
+# ... or a denial after it in the same sentence: "asked about self-harm and suicidal thoughts and
+# I've never had either".
+AFTER_NEGATION = re.compile(r"^[^.;!?]{0,80}?\b(?:i'?ve never had (?:either|any of (?:them|those|that))|i (?:have|had) "
+                            r"(?:neither|none of)|(?:and|but) i'?m not (?:suicidal|at risk|in danger|going to (?:do|act)))")
+# Both people agreed to it: shared locations, a phone handed over on request.
+MUTUAL = re.compile(r"\b(?:and i (?:track|check|read|see) (?:his|hers|theirs)|we both|each other'?s|at my request|"
+                    r"i asked (?:him|her|them) to|mutual(?:ly)?|we agreed)\b")
+MUTUAL_PATTERNS = frozenset({"control", "stalking"})
 # The sentence is about work, study, media or sport, not the speaker's own danger: a detective in a
 # domestic abuse unit, a suicide-prevention helpline volunteer, a film, a sparring partner.
 CONTEXT = re.compile(r"\b(?:volunteer\w*|helpline|hotline|crisis (?:text )?line|detective|police officer|social work\w*|"
@@ -76,11 +107,15 @@ CONTEXT = re.compile(r"\b(?:volunteer\w*|helpline|hotline|crisis (?:text )?line|
                      r"training|trained|podcast|documentary|film|movie|netflix|series|episode|novel|book|thriller|"
                      r"news|article|prevention|awareness|unit|research\w*|sparring|spar|bjj|jiu-?jitsu|judo|mma|"
                      r"martial arts|boxing|rugby|tackle|ruck|hockey|fencing|foil|bout|pitch|match|ivf|injections?|"
-                     r"surgery|tripped|fell|climbing|figuratively|metaphorically)\b")
+                     r"surgery|tripped|fell|climbing|figuratively|metaphorically|caseload|testimony|"
+                     r"trial(?! separation| period)|essay|assignment|dissertation|thesis|coursework|role ?play|episodes|"
+                     r"part of my job|my job (?:is|involves)|i'?m an? (?:[\w-]+ ){0,2}(?:therapist|counsell?or|lawyer|"
+                     r"solicitor|attorney|barrister|judge|reporter|journalist|officer|advocate|case ?worker|psychologist|"
+                     r"psychiatrist|doctor|gp|midwife|researcher|student|teacher|pastor|priest|chaplain|vicar))\b")
 # The speaker is not disclosing: a joke, a film, a book, a game, a hypothetical.
-NOT_DISCLOSURE = re.compile(r"\b(?:jok(?:e|es|ing|ingly)|kidding|lol|lmao|haha|in (?:the|a) (?:movie|film|show|"
+NOT_DISCLOSURE = re.compile(r"\b(?:jok(?:e|ed|es|ing|ingly)|kidding|lol|lmao|haha|in (?:the|a) (?:movie|film|show|"
                             r"book|novel|game|series|documentary|song|news)|video ?game|(?:watched|read|reading|"
-                            r"watching|writing) (?:a|the)|read (?:something|an article|a post|about)|thriller|villain|character|plot|hypothetically|"
+                            r"watching|writing) (?:a|the)|read (?:something|an article|a post|about|(?:so much|a lot|lots|loads) about)|thriller|villain|character|plot|hypothetically|"
                             r"figure of speech|metaphorically|figuratively)\b")
 
 
@@ -110,8 +145,10 @@ HIT = (r"(?:hit|hits|hitting|punch|punches|punched|punching|slap|slaps|slapped|s
 
 PATTERNS: tuple[Pattern, ...] = (
     # ---- intimate-partner and family violence or abuse --------------------------------------
-    _p("physical", "abuse", rf"\b{AGENT} (?:[\w']+ ){{0,3}}{HIT}\b(?! (?:on|the|a) (?:ball|wall|gym|road|button|"
-                            rf"brakes?|pillow|floor|snooze))", in_context=False),
+    _p("physical", "abuse", rf"\b{AGENT} (?:[\w']+ ){{0,3}}{HIT}\b(?! (?:(?:on|the|a) (?:ball|wall|gym|road|button|"
+                            rf"brakes?|pillow|floor|snooze)|(?:his|her|their|my) (?:own )?(?:pillow|cushion|punch ?bag|"
+                            rf"punching bag)))",
+       in_context=False),
     _p("physical-passive", "abuse", r"\b(?:i|i'?ve|i have|i was|i got|i get|i've been|was|been|being|get) (?:[\w']+ ){0,2}"
                                     r"(?:hit|punched|slapped|kicked|beaten|choked|strangled|shoved|smacked|"
                                     r"thrown|pushed|hurt|attacked|abused|raped|assaulted|molested|battered|strangled)"
@@ -321,8 +358,23 @@ class PatternMatch:
 _SERIOUS = re.compile(r"\b(?:not|no|n't) (?:a )?(?:jok\w*|kidding)\b|\bno joke\b|n't (?:jok\w*|kidding)\b|i'?m serious")
 
 
-def _cancelled(pattern: Pattern, sentence: str, start: int, matched: str) -> bool:
-    if pattern.negatable and (NEGATION.search(sentence[max(0, start - 40):start]) or NEGATOR.search(matched)):
+def _negated(sentence: str, start: int, end: int, matched: str) -> bool:
+    before = sentence[max(0, start - 60):start]
+    if NEGATOR.search(matched):
+        return True
+    near = NEGATION.search(before[-40:])
+    if near and not CLAUSE.search(near.group(0)[NEGATOR.match(near.group(0)).end():]):
+        return True
+    far = FAR_NEGATION.search(before)
+    if far and not CLAUSE.search(far.group(1)) and not re.search(r"[.,;:!?]", far.group(1)):
+        return True
+    return bool(AFTER_NEGATION.search(sentence[end:]))
+
+
+def _cancelled(pattern: Pattern, sentence: str, start: int, end: int, matched: str) -> bool:
+    if pattern.negatable and _negated(sentence, start, end, matched):
+        return True
+    if pattern.name in MUTUAL_PATTERNS and MUTUAL.search(sentence):
         return True
     if not pattern.in_context and CONTEXT.search(sentence):
         return True
@@ -335,7 +387,7 @@ def match_sentence(sentence: str) -> list[PatternMatch]:
     found = []
     for pattern in PATTERNS:
         for m in pattern.regex.finditer(literal):
-            if not _cancelled(pattern, literal, m.start(), m.group(0)):
+            if not _cancelled(pattern, literal, m.start(), m.end(), m.group(0)):
                 found.append(PatternMatch(pattern, sentence, m.group(0)))
                 break
     return found
@@ -347,7 +399,8 @@ MINOR = re.compile(r"\b(?:(?:i'?m|im|i am|she'?s|he'?s|she is|he is|(?:daughter|
                    r"stepdaughter|stepson) (?:is|just turned)) (?:only )?(?:1[0-7]|[2-9]|thirteen|fourteen|fifteen|"
                    r"sixteen|seventeen)\b|\b(?:1[0-7]|[2-9])[- ]?(?:yo|y/o|year[- ]old|years old)\b|"
                    r"\b(?:minor|underage|under ?age|preteen|middle school(?:er)?|in (?:year|grade) [5-9])\b)")
-CONTACT = re.compile(r"\b(?:sex|sexual|sexting|sleeping together|slept with|nudes?|naked|porn|touch(?:es|ed|ing)?|"
+CONTACT = re.compile(r"\b(?:sex|sexual|sexting|sleeping together|slept with|nudes?|naked|porn|touch(?:es|ed|ing)? "
+                     r"(?:me|her|him|them|my|his|their)\b|sleep(?:s|ing)? with (?:him|her|them|me)\b|"
                      r"kiss(?:es|ed|ing)?|(?:delete|deleted) the messages|our (?:little )?secret|keep (?:it|this) "
                      r"(?:a )?secret|pregnan\w*|buttoning|undress\w*|changing|do stuff to|makes? me do)\b")
 ADULT = re.compile(r"\b(?:(?:he'?s|she'?s|he is|she is|is|aged?) (?:19|[2-9]\d)\b|(?:19|[2-9]\d)[- ]?(?:yo|year[- ]old|"
