@@ -7,7 +7,10 @@ literally; what makes the same words ordinary ("we hit a rough patch", "his joke
 
 - FIGURATIVE: idioms that contain danger words. They are removed from the sentence first.
 - negation: "never", "not", "n't" (see NEGATION) just before a match or inside it ("he has never
-  hit me") cancels it, unless the pattern is itself negative ("I don't want to live").
+  hit me") cancels it, unless the pattern is itself negative ("I don't want to live"); so does one
+  up to seven words back with no new clause between (FAR_NEGATION, CLAUSE: "not having any dark
+  thoughts about hurting myself", but not "I can't believe he choked me"), and a denial after it
+  ("... and I've never had either"). What both people agreed to (MUTUAL) is not control.
 - hypotheticals and jokes ("as a joke", "jokingly", "in the movie") cancel matches of the
   mildest patterns only (`strong=False`).
 
@@ -88,8 +91,7 @@ NEGATOR = re.compile(_NEGATORS)
 # ("I'm not having any dark thoughts about hurting myself", "never given me any reason to be afraid
 # of him"; not "I never told anyone that he hits me", "I can't believe he hit me").
 FAR_NEGATION = re.compile(_NEGATORS + r"((?: [\w']+){1,7} )$")
-CLAUSE = re.compile(r"\b(?:that|who|when|why|how|what|where|which|whether|but|and (?:he|she|they|then|now|it)|until|"
-                    r"and|because|since|after|before|if|believe|believed|know|knew|realis\w+|realiz\w+|"
+CLAUSE = re.compile(r"\b(?:that|who|when|why|how|what|where|which|whether|but|and|until|because|since|after|before|if|believe|believed|know|knew|realis\w+|realiz\w+|"
                     r"imagine\w*|expect\w*|told|tell|say|said|admit\w*|want|wanted|stop|stopped|quit|help|anymore|"
                     r"(?:he|she|they)(?:'[a-z]+)?|again)\b")
 # ... or a denial after it in the same sentence: "asked about self-harm and suicidal thoughts and
@@ -366,7 +368,7 @@ def _negated(sentence: str, start: int, end: int, matched: str) -> bool:
     if near and not CLAUSE.search(near.group(0)[NEGATOR.match(near.group(0)).end():]):
         return True
     far = FAR_NEGATION.search(before)
-    if far and not CLAUSE.search(far.group(1)) and not re.search(r"[.,;:!?]", far.group(1)):
+    if far and not CLAUSE.search(far.group(1)):  # words and spaces only: no punctuation between
         return True
     return bool(AFTER_NEGATION.search(sentence[end:]))
 
