@@ -74,8 +74,9 @@ def test_the_classifier_agrees_with_its_recorded_figures(parts, assistant_real):
     recorded = SafetyModel.read_meta(META_PATH)["figures"]["heldout"]
     measured = parts["heldout"].metrics
     for name, key in (("recall", "safety_recall"), ("false_alarms", "safety_false_alarms")):
+        # one question, plus the rounding of the recorded figure to four places
         tolerance = 1.0 / (recorded["crisis_questions"] if name == "recall" else recorded["lookalike_questions"])
-        assert abs(recorded[name] - measured[key]) <= tolerance + 1e-9, (name, recorded[name], measured[key])
+        assert abs(recorded[name] - measured[key]) <= tolerance + 5e-5, (name, recorded[name], measured[key])
 
 
 def test_both_parts_are_large_and_varied_enough():
