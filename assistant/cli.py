@@ -185,6 +185,7 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
               "url": article.url, "source": article.source,
               "sections": [{"title": s.title, "path": s.path, "level": s.level, "start": s.start, "end": s.end}
                            for s in article.sections],
+              "promotional": [{"start": s, "end": e} for s, e in article.promotional],
               "text": article.text}
     if as_json:
         _emit_json(record)
@@ -193,6 +194,10 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
     click.echo("Sections:")
     for s in article.sections:
         click.echo(f"{'  ' * s.level}{s.title}  [{s.start}:{s.end}]")
+    if article.promotional:
+        click.echo("\nPromotional (kept, never quoted as an answer):")
+        for s, e in article.promotional:
+            click.echo(f"  [{s}:{e}] {article.text[s:e]}")
     click.echo("\n" + article.text)
 
 

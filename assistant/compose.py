@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,23 @@ QUOTE_MARGIN = 0.12  # a further quote must score within this of the best one
 LIST_QUOTE_CHARS = 600  # how far a list's lead-in may carry its items into one quote
 SHORT_PARAGRAPH_CHARS = 320  # a paragraph this short is one thought: quote it whole
 MIN_QUOTE_CHARS = 25  # shorter sentences ("Try:") are not quoted on their own
+# A sentence that opens like these leans on the one before ("In that case, …", "But suppose …",
+# "Finally, …", "This can lead …", "These activities …"): it is quoted with what it depends on.
+LEANS_BACK = re.compile(
+    r"^[\s\"“‘'(]*(in that case|in this case|but|however|finally|lastly|also|additionally|in addition|moreover|"
+    r"furthermore|instead|otherwise|then|so|thus|therefore|hence|as a result|as such|on the flip side|"
+    r"on the other hand|similarly|likewise|even so|still|yet|and|or|plus|besides|that said|that['’]s (why|where|"
+    r"how|when|what)|this|these|those|that|it|its|they|their|them|such|another|the other|both|either|neither|"
+    r"for (example|instance)|because of (this|that))\b", re.IGNORECASE)
+MAX_LEAN_BACK = 2  # sentences a quote may reach back for the thought it continues
+
+
+def leans_back(sentence: str) -> bool:
+    """True when `sentence` starts mid-thought and needs the sentence before it (a list marker
+    is ignored)."""
+    return bool(LEANS_BACK.match(BULLET_RE.sub("", sentence, count=1)))
+
+
 # A quote this close in meaning (cosine of the mean of its sentences' vectors) to one already
 # chosen says the same thing again, usually in another article's words: it is left out.
 NEAR_DUPLICATE = 0.85
@@ -53,7 +71,10 @@ def _candidates(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *
             continue
         sims = index.sentence_vectors[rows.start:rows.stop] @ query_vector
         text = index.articles[hit.article_id].text
+        promotional = index.sentence_promotional[rows.start:rows.stop]
         for position, ((start, end), sim) in enumerate(zip(index.chunks[hit.row].sentences, sims)):
+            if promotional[position]:  # adverts, calls to action, biographies are never quoted
+                continue
             # The passage's similarity carries its heading's context ("Can ... after betrayal?")
             # to sentences that answer it without repeating it ("Yes, ... is possible.").
             score = SENTENCE_WEIGHT * float(sim) + PASSAGE_WEIGHT * hit.dense_score + RANK_WEIGHT * rank_score
@@ -67,8 +88,13 @@ def relevance(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit]) -> 
     """How well the best passage or sentence matches the question (cosine, -1..1)."""
     if not hits:
         return -1.0
-    sentences = index.best_sentence_similarities(query_vector, np.array([h.row for h in hits]))
-    return max(max(h.dense_score for h in hits), float(sentences.max()))
+    best = max(h.dense_score for h in hits)
+    for hit in hits:  # the sentences that may be quoted (no advert's)
+        rows = index.sentence_rows(hit.row)
+        quotable = ~index.sentence_promotional[rows.start:rows.stop]
+        if len(rows) and quotable.any():
+            best = max(best, float((index.sentence_vectors[rows.start:rows.stop][quotable] @ query_vector).max()))
+    return best
 
 
 def _paragraph_of(text: str, sentences, position: int) -> tuple[int, int]:
@@ -99,17 +125,56 @@ def _list_lead_in(text: str, sentences, position: int) -> int | None:
     return None
 
 
-def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[int]]:
+def _previous_sentence_start(index: CorpusIndex, row: int) -> int | None:
+    """Where the last sentence of the passage before `row` starts, when that passage is of the
+    same article and section and the sentence stands alone (and sells nothing); else None."""
+    chunk = index.chunks[row]
+    if row == 0:
+        return None
+    before = index.chunks[row - 1]
+    if before.article_id != chunk.article_id or before.section != chunk.section or not before.sentences:
+        return None
+    rows = index.sentence_rows(row - 1)
+    s, e = before.sentences[-1]
+    if index.sentence_promotional[rows.stop - 1] or leans_back(index.articles[chunk.article_id].text[s:e]):
+        return None
+    return s
+
+
+def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[int]] | None:
     """Grow a quote to finish its thought: a short paragraph is quoted whole ("Yes, ... is
-    possible. It requires ..."), and a lead-in ending in ':' takes the list items after it."""
+    possible. It requires ..."), a sentence that leans on the one before takes it, and a lead-in
+    ending in ':' takes the list items after it. None: the quote can't stand alone (it leans on
+    text outside its passage, or on an advert)."""
     chunk = index.chunks[cand.hit.row]
     text = index.articles[chunk.article_id].text
-    start, end = cand.start, cand.end
-    used = {cand.position}
+    rows = index.sentence_rows(cand.hit.row)
+    promotional = index.sentence_promotional[rows.start:rows.stop]
     first, last = _paragraph_of(text, chunk.sentences, cand.position)
-    if chunk.sentences[last][1] - chunk.sentences[first][0] <= SHORT_PARAGRAPH_CHARS:
-        start, end = chunk.sentences[first][0], chunk.sentences[last][1]
-        used = set(range(first, last + 1))
+    # A quote never grows into an advert ("… Our team is here to guide you.").
+    while first < cand.position and promotional[first:cand.position].any():
+        first += 1
+    while last > cand.position and promotional[cand.position + 1:last + 1].any():
+        last -= 1
+    if chunk.sentences[last][1] - chunk.sentences[first][0] > SHORT_PARAGRAPH_CHARS:
+        first = last = cand.position
+    # A quote that starts mid-thought takes the sentences it leans on, or is not given.
+    reach = 0
+    start = None
+    while leans_back(text[chunk.sentences[first][0]:chunk.sentences[first][1]]):
+        if reach == MAX_LEAN_BACK:
+            return None
+        if first == 0:  # the sentence before ends the passage before, in the same section
+            start = _previous_sentence_start(index, cand.hit.row)
+            if start is None:
+                return None
+            break
+        if promotional[first - 1]:
+            return None
+        first -= 1
+        reach += 1
+    start, end = start if start is not None else chunk.sentences[first][0], chunk.sentences[last][1]
+    used = set(range(first, last + 1))
     lead = _list_lead_in(text, chunk.sentences, min(used))
     if lead is not None and chunk.sentences[lead][0] < start:
         # A list item is quoted with the lead-in that says what the list is ("Repair begins with:").
@@ -117,14 +182,14 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
         used |= set(range(lead, min(used)))
         for pos in range(max(used) + 1, len(chunk.sentences)):  # and the rest of the list
             s, e = chunk.sentences[pos]
-            if not _is_item(text, (s, e)) or e - start > LIST_QUOTE_CHARS:
+            if not _is_item(text, (s, e)) or e - start > LIST_QUOTE_CHARS or promotional[pos]:
                 break
             end = e
             used.add(pos)
     if text[start:end].rstrip().endswith(":"):
         for pos in range(max(used) + 1, len(chunk.sentences)):
             s, e = chunk.sentences[pos]
-            if e - start > LIST_QUOTE_CHARS:
+            if e - start > LIST_QUOTE_CHARS or promotional[pos]:
                 break
             end = e
             used.add(pos)
@@ -151,7 +216,10 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
             break
         if cand.similarity < floor or cand.position in taken.get(cand.hit.chunk_id, set()):
             continue
-        start, end, used = _extend_span(index, cand)
+        span = _extend_span(index, cand)
+        if span is None:
+            continue
+        start, end, used = span
         text = index.articles[cand.hit.article_id].text
         if end - start < MIN_QUOTE_CHARS:
             continue

@@ -53,6 +53,8 @@ def lookup_topic(index: CorpusIndex, terms_cache: SentenceTerms, topic_vector: n
             sims = index.sentence_vectors[rows.start:rows.stop] @ topic_vector if len(rows) else []
             heading_match = bool(topic_terms & terms_cache.section_terms.get(chunk.section, set()))
             for (start, end), sim, sentence_row in zip(chunk.sentences, sims, rows):
+                if index.sentence_promotional[sentence_row]:  # an advert says nothing about a topic
+                    continue
                 keyword = bool(topic_terms & terms_cache.terms[sentence_row])
                 score = float(sim) + (KEYWORD_BONUS if keyword or heading_match else 0.0)
                 if keyword or sim >= LOOKUP_MIN_SIMILARITY or (heading_match and sim >= LOOKUP_MIN_SIMILARITY / 2):

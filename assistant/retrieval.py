@@ -59,7 +59,8 @@ def retrieve(index: CorpusIndex, query_vector: np.ndarray, question: str, *, k: 
         fused = fuse_scores(rankings, weights)
     else:
         fused = fuse_rankings([[row for row, _ in ranking] for ranking in rankings], k=settings.rrf_k)
-    rows = list(fused)
+    # A passage that only sells (an advert, a biography) is never an answer.
+    rows = [row for row in fused if not index.chunk_promotional[row]]
     # A passage holding the question's very word pairs ("not about", "more than just") moves up,
     # by up to `phrase_weight` of the best fused score a passage can have.
     phrase = dict(zip(rows, index.phrases.scores(question, rows).tolist())) if settings.phrase_weight else {}

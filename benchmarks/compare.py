@@ -4,6 +4,8 @@
 
 Systems (all on the same bundled all-MiniLM-L6-v2 and the same bm25s tokenizer):
   naive    fixed 800-character windows, no context, dense FAISS only (the naive pipeline)
+  haystack windows of 120 words overlapping by 20, no context, dense only (Haystack 2's
+           DocumentSplitter split_by="word" and its in-memory embedding retriever)
   bm25     this project's passages, keyword ranking alone
   dense    this project's passages, dense ranking alone
   rrf      this project's passages, plain reciprocal-rank fusion (k = 60) of the two
@@ -48,6 +50,8 @@ def systems(project: IndexSettings) -> dict[str, IndexSettings]:
     return {
         "naive": IndexSettings(chunking=ChunkSettings(max_chars=800, strategy="fixed"), context="none",
                                search=only(1.0)),
+        "haystack": IndexSettings(chunking=ChunkSettings(strategy="words", max_words=120, overlap_words=20),
+                                  context="none", search=only(1.0)),
         "bm25": replace(project, search=only(0.0)),
         "dense": replace(project, search=only(1.0)),
         "rrf": replace(project, search=replace(plain, fusion="rrf", rrf_k=60)),
@@ -111,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", type=Path, required=True, help="data folder for indexes and the embedding cache")
     parser.add_argument("--sets", default="own,xquad,scifact")
-    parser.add_argument("--systems", default="naive,bm25,dense,rrf,project-passages,project-no-phrases,"
+    parser.add_argument("--systems", default="naive,haystack,bm25,dense,rrf,project-passages,project-no-phrases,"
                                               "project-no-late,project")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -180,6 +180,15 @@ class CorpusIndex:
             self._article_rows.setdefault(chunk.article_id, []).append(i)
         self._article_rows = {k: np.array(v) for k, v in self._article_rows.items()}
         self._phrases: PhraseIndex | None = None
+        # Which sentence (a row of sentence_vectors) is promotional, and which passages are
+        # nothing else: neither is ever quoted or retrieved as an answer.
+        promotional = {a.article_id: set(map(tuple, a.promotional)) for a in articles if a.promotional}
+        self.sentence_promotional = np.array(
+            [span in promotional.get(c.article_id, ()) for c in chunks for span in c.sentences], dtype=bool)
+        self.chunk_promotional = np.array(
+            [bool(len(c.sentences)) and bool(self.sentence_promotional[self.sentence_offsets[i]:
+                                                                        self.sentence_offsets[i + 1]].all())
+             for i, c in enumerate(chunks)], dtype=bool)
 
     @property
     def phrases(self) -> PhraseIndex:

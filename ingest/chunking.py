@@ -23,7 +23,11 @@ class ChunkSettings:
 
     max_chars: int = 800  # MiniLM reads 256 word pieces, about 1,000 characters of English
     strategy: str = "sections"  # "sections": along sections, paragraphs and sentences; "fixed": plain
-    # windows of max_chars characters, blind to structure (the naive pipeline, kept as a peer)
+    # windows of max_chars characters, blind to structure (the naive pipeline, kept as a peer);
+    # "words": windows of max_words words overlapping by overlap_words (Haystack's DocumentSplitter
+    # with split_by="word", kept as a peer)
+    max_words: int = 120
+    overlap_words: int = 20
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +67,8 @@ def chunk_layout(article_id: str, layout: Layout, settings: ChunkSettings = Chun
     """
     if settings.strategy == "fixed":
         return _fixed_windows(article_id, layout, settings.max_chars)
+    if settings.strategy == "words":
+        return _word_windows(article_id, layout, settings.max_words, settings.overlap_words)
     text = layout.text
     body = [b for b in layout.blocks if b.kind not in ("title", "heading")]
     pieces: list[tuple[str, list[tuple[int, int]], int | None]] = []
@@ -121,14 +127,32 @@ def _pack(units, text: str, max_chars: int):
 def _fixed_windows(article_id: str, layout: Layout, size: int) -> list[Chunk]:
     """Consecutive windows of `size` characters over the whole text, headings included. Sentences
     are clipped to the window so that every quote stays an exact slice of the article."""
+    return _windows(article_id, layout, [(start, min(start + size, len(layout.text)))
+                                         for start in range(0, len(layout.text), size)])
+
+
+def _word_windows(article_id: str, layout: Layout, size: int, overlap: int) -> list[Chunk]:
+    """Windows of `size` words, each starting `size - overlap` words after the one before,
+    over the whole text, headings included (as Haystack's DocumentSplitter cuts by words)."""
+    words = [m.span() for m in re.finditer(r"\S+", layout.text)]
+    step = max(1, size - overlap)
+    spans = []
+    for first in range(0, len(words), step):
+        last = min(first + size, len(words)) - 1
+        spans.append((words[first][0], words[last][1]))
+        if last == len(words) - 1:
+            break
+    return _windows(article_id, layout, spans)
+
+
+def _windows(article_id: str, layout: Layout, spans: list[tuple[int, int]]) -> list[Chunk]:
     text = layout.text
     sentences = [span for b in layout.blocks if b.kind not in ("title", "heading")
                  for span in sentence_spans(text, b.start, b.end)]
     section_of = {b.start: b.section for b in layout.blocks}
     starts = sorted(section_of)
     chunks = []
-    for n, start in enumerate(range(0, len(text), size)):
-        end = min(start + size, len(text))
+    for start, end in spans:
         while start < end and text[start].isspace():
             start += 1
         while end > start and text[end - 1].isspace():

@@ -11,6 +11,7 @@ from .chunking import ChunkSettings, chunk_layout
 from .clean import CleanReport, clean_blocks
 from .errors import EmptyDocument, IngestError, MetadataError
 from .loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document, load_plain_text
+from .promotional import promotional_spans
 from .records import Article, Chunk
 from .structure import lay_out
 
@@ -98,9 +99,12 @@ def _ingest_loaded(doc: LoadedDocument, article_id: str, *, source: str, meta: A
         raise EmptyDocument(f"{source}: nothing left after removing page leftovers")
     layout = lay_out(blocks, title=meta.title or doc.title)
     title = meta.title or layout.title or Path(source).stem.replace("_", " ").replace("-", " ").strip()
+    chunks = chunk_layout(article_id, layout, settings)
+    sentences = sorted({span for chunk in chunks for span in chunk.sentences})
     article = Article(article_id=article_id, title=title, publisher=meta.publisher, text=layout.text,
-                      sections=layout.sections, source=source, url=meta.url, pages=layout.pages)
-    return IngestedFile(article, chunk_layout(article_id, layout, settings), sha256)
+                      sections=layout.sections, source=source, url=meta.url, pages=layout.pages,
+                      promotional=promotional_spans(layout.text, sentences))
+    return IngestedFile(article, chunks, sha256)
 
 
 def read_corpus(corpus_dir: Path, settings: ChunkSettings = ChunkSettings(), *,

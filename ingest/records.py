@@ -75,6 +75,9 @@ class Article:
     source: str  # file name inside the corpus folder
     url: str | None = None
     pages: list[tuple[int, int, int]] = field(default_factory=list)  # (page, start, end) for PDFs
+    # Sentences that sell rather than say (adverts, calls to action, biographies): kept in the
+    # text, marked where it is shown, never quoted as an answer (ingest/promotional.py).
+    promotional: list[tuple[int, int]] = field(default_factory=list)
 
     def section_at(self, offset: int) -> Section | None:
         """The innermost section whose span holds `offset`."""
@@ -93,6 +96,7 @@ class Article:
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["pages"] = [list(p) for p in self.pages]
+        record["promotional"] = [list(p) for p in self.promotional]
         return record
 
     @classmethod
@@ -100,4 +104,5 @@ class Article:
         record = dict(record)
         record["sections"] = [Section(**s) for s in record["sections"]]
         record["pages"] = [tuple(p) for p in record.get("pages", [])]
+        record["promotional"] = [tuple(p) for p in record.get("promotional", [])]
         return cls(**record)

@@ -83,7 +83,7 @@ def mean(values: list[float]) -> float | None:
 
 # Metrics where lower is better; every other metric is better higher. Latency is reported but
 # not compared against a baseline: it measures the machine as much as the change.
-LOWER_IS_BETTER = {"wrongly_declined"}
+LOWER_IS_BETTER = {"wrongly_declined", "mid_thought_quotes", "adverts_quoted", "rejected_quoted"}
 NOT_COMPARED_PREFIX = "latency_"
 
 

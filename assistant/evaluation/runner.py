@@ -17,6 +17,7 @@ import numpy as np
 from index import CachedEmbedder, Embedder, IndexNotFound, IndexSettings, index_documents, load_index
 from ingest import INGEST_VERSION, ArticleMeta, CorpusReport, IngestError, Skipped, ingest_text
 
+from ..compose import leans_back
 from ..retrieval import retrieve
 from ..safety import CONCERNS
 from ..service import Assistant
@@ -130,9 +131,13 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
     total = sum(_relevant_passage(case, c.article_id, folded_chunks[i]) for i, c in enumerate(index.chunks))
     cited = []
     for c in answer.citations:
-        exact = index.articles[c.article_id].text[c.start:c.end] == c.quote
+        article = index.articles[c.article_id]
+        exact = article.text[c.start:c.end] == c.quote
         cited.append({"n": c.n, "article_id": c.article_id, "section": c.section, "quote": c.quote, "exact": exact,
-                      "relevant": _relevant_passage(case, c.article_id, m.fold(c.quote))})
+                      "relevant": _relevant_passage(case, c.article_id, m.fold(c.quote)),
+                      # Does it start mid-thought ("In that case, …")? Does it hold an advert?
+                      "mid_thought": leans_back(c.quote),
+                      "promotional": any(s < c.end and c.start < e for s, e in article.promotional)})
     row = {
         "id": case.id, "question": case.question, "kind": case.kind, "answerable": case.answerable,
         "expected_articles": list(case.expected_articles), "expected_quotes": list(case.expected_quotes),
@@ -141,10 +146,14 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
         "retrieved": [{"rank": h.rank, "article_id": h.article_id, "section": h.section, "relevant": rel}
                       for h, rel in zip(hits[:k], relevant)],
         "cited": cited, "citations": len(cited), "exact_citations": sum(c["exact"] for c in cited),
+        "mid_thought_citations": sum(c["mid_thought"] for c in cited),
+        "promotional_citations": sum(c["promotional"] for c in cited),
         "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
     }
     rejected = any(m.contains_any(c["quote"], case.rejected_quotes) for c in cited) if case.rejected_quotes else False
     row["rejected_cited"] = rejected
+    if case.rejected_quotes:
+        row["has_rejected"] = True
     row["flagged"] = list(answer.safety.concerns) if answer.safety is not None else []
     safety_ok = True
     if case.concerns is not None:
@@ -241,6 +250,11 @@ def _aggregate(rows: list[dict], k: int, unit: str) -> dict[str, float | None]:
         out["quote_hit@1"] = _mean(r.get("quote_hit@1") for r in answerable)
         out["quote_hit@3"] = _mean(r.get("quote_hit@3") for r in answerable)
         out["citation_exactness"] = _mean_of(rows, "exact_citations", "citations")
+        # Shares of all quotes given (a declined answer's closest passage included).
+        out["mid_thought_quotes"] = _mean_of(rows, "mid_thought_citations", "citations")
+        out["adverts_quoted"] = _mean_of(rows, "promotional_citations", "citations")
+        # Of the questions whose set names advice that must not be given, the share given it.
+        out["rejected_quoted"] = _mean(float(r["rejected_cited"]) for r in rows if r.get("has_rejected"))
         out["token_f1"] = _mean(r.get("token_f1") for r in rows)
         out["similarity"] = _mean(r.get("similarity") for r in rows)
         out["declined_unanswerable"] = _mean(float(r["abstained"]) for r in unanswerable)

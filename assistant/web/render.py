@@ -36,6 +36,7 @@ CSS = """
 .closer-why {color: #6b7280; font-size: 0.85em; margin: -2px 0 4px 0}
 .closer-article h2, .closer-article h3, .closer-article h4 {margin-bottom: 2px}
 .closer-article p {white-space: pre-wrap; margin-top: 2px}
+.closer-article .closer-promo {color: #6b7280; background: #f3f4f6; border-bottom: 1px dotted #9ca3af}
 """
 
 
@@ -185,8 +186,28 @@ def article_rows(index: CorpusIndex) -> list[list]:
             for a in index.articles.values()]
 
 
+PROMOTIONAL_TITLE = "Promotional text: kept here, never quoted as an answer"
+
+
+def _with_promotional(article: Article, start: int, end: int) -> str:
+    """article.text[start:end], stripped and escaped, its promotional sentences marked."""
+    raw = article.text[start:end]
+    start += len(raw) - len(raw.lstrip())
+    end = start + len(raw.strip())
+    text, out, position = article.text, [], start
+    for s, e in article.promotional:
+        if s < position or e > end:
+            continue
+        out += [esc(text[position:s]), f"<span class='closer-promo' title='{esc(PROMOTIONAL_TITLE, quote=True)}'>",
+                esc(text[s:e]), "</span>"]
+        position = e
+    out.append(esc(text[position:end]))
+    return "".join(out)
+
+
 def article_html(article: Article) -> str:
-    """An article to read, section by section (each section's own text, up to its first subsection)."""
+    """An article to read, section by section (each section's own text, up to its first subsection);
+    promotional sentences (adverts, biographies) are greyed and say that they are never quoted."""
     link = ""
     if article.url and article.url.startswith(("http://", "https://")):
         link = f" · <a href='{esc(article.url, quote=True)}' target='_blank' rel='noopener noreferrer'>original</a>"
@@ -196,16 +217,17 @@ def article_html(article: Article) -> str:
     if not sections or sections[0].start > 0:
         first = sections[0].start if sections else len(article.text)
         if article.text[:first].strip():
-            parts.append(f"<p>{esc(article.text[:first].strip())}</p>")
+            parts.append(f"<p>{_with_promotional(article, 0, first)}</p>")
     for i, section in enumerate(sections):
         end = sections[i + 1].start if i + 1 < len(sections) else len(article.text)
+        body_start = section.start
         body = article.text[section.start:end]
         if body.lstrip().startswith(section.title):
-            body = body.lstrip()[len(section.title):]
+            body_start += len(body) - len(body.lstrip()) + len(section.title)
         level = min(3 + max(section.level - 1, 0), 4)
         parts.append(f"<h{level}>{esc(section.title)}</h{level}>")
-        if body.strip():
-            parts.append(f"<p>{esc(body.strip())}</p>")
+        if article.text[body_start:end].strip():
+            parts.append(f"<p>{_with_promotional(article, body_start, end)}</p>")
     parts.append("</div>")
     return "".join(parts)
 
