@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -197,10 +198,12 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
 
 
 def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,
-                  max_quotes: int = MAX_QUOTES, wants_amount: bool = False) -> list[Citation]:
+                  max_quotes: int = MAX_QUOTES, wants_amount: bool = False,
+                  avoid: Callable[[str], bool] | None = None) -> list[Citation]:
     """The best sentences of the retrieved passages, as citations numbered in answer order.
 
-    Neighbouring chosen sentences of one passage become one quote; a quote is never repeated.
+    Neighbouring chosen sentences of one passage become one quote; a quote is never repeated;
+    a quote `avoid` is true of (the wrong advice for this asker, assistant/advice.py) is not given.
     """
     floor = index.declining[0]
     candidates = sorted(_candidates(index, query_vector, hits, wants_amount=wants_amount), key=lambda c: -c.score)
@@ -224,7 +227,7 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
         if end - start < MIN_QUOTE_CHARS:
             continue
         key = " ".join(text[start:end].split()).casefold()
-        if key in seen_text:
+        if key in seen_text or (avoid is not None and avoid(text[start:end])):
             continue
         rows = index.sentence_rows(cand.hit.row)
         vector = index.sentence_vectors[[rows.start + p for p in sorted(used)]].mean(axis=0)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+
+import numpy as np
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -10,10 +12,12 @@ from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSetti
                    get_embedder, is_current, load_index)
 from ingest import Article, corpus_files
 
+from .advice import wrong_advice_for
 from .amounts import asks_for_amount, states_amount
 from .compose import DECLINE, format_answer, format_near_miss, relevance, select_quotes
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
+from .questions import asking_sentences
 from .records import Answer, LookupResult
 from .retrieval import retrieve
 from .safety import SafetyLayer
@@ -115,11 +119,19 @@ class Assistant:
 
     def embed_question(self, question: str):
         """The question's vector and, when the index uses late interaction, its token vectors
-        (one pass of the model for both); else (vector, None)."""
+        (one pass of the model for both); else (vector, None). A question told as a story leans
+        toward its asking sentences by `question_focus`."""
         if self.index.has_token_vectors and self.index.settings.search.late_weight > 0 \
                 and can_encode_tokens(self.embedder):
-            return self.embedder.encode_question(question)
-        return self.embed(question), None
+            vector, tokens = self.embedder.encode_question(question)
+        else:
+            vector, tokens = self.embed(question), None
+        focus = self.index.settings.search.question_focus
+        asking = asking_sentences(question) if focus > 0 else None
+        if asking:
+            blended = (1.0 - focus) * vector + focus * self.embed(asking)
+            vector = (blended / (np.linalg.norm(blended) or 1.0)).astype(np.float32)
+        return vector, tokens
 
     def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         """The answer to `question` from retrieved `hits`.
@@ -140,8 +152,9 @@ class Assistant:
         min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
         wants_amount = asks_for_amount(question)
-        citations = select_quotes(self.index, vector, hits, wants_amount=wants_amount) \
-            if best >= min_relevance else []
+        # When the partner is the one behaving badly, no quote tells the asker to forgive or make amends.
+        citations = select_quotes(self.index, vector, hits, wants_amount=wants_amount,
+                                  avoid=wrong_advice_for(question)) if best >= min_relevance else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
         # A question that asks for an amount ("How much does a session cost?") is not answered by

@@ -37,9 +37,13 @@ from index import CachedEmbedder, IndexSettings, KeywordIndex, SearchSettings, g
 from ingest import ChunkSettings
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
-SETS = {"own": (None, 5), "xquad": (SHARED / "xquad" / "xquad.en.json", 5), "scifact": (SHARED / "scifact", 10)}
+REAL = Path(__file__).resolve().parents[1] / "assistant" / "evaluation" / "real.jsonl"
+# name: (path, k, split); "own" is the built-in set, "real-*" the two parts of the real-question set
+SETS = {"own": (None, 5, None), "real-tune": (REAL, 5, "tune"), "real-heldout": (REAL, 5, "heldout"),
+        "xquad": (SHARED / "xquad" / "xquad.en.json", 5, None), "scifact": (SHARED / "scifact", 10, None)}
 KEY_METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@{k}", "ndcg@{k}", "article_recall@{k}", "quote_hit@1",
-               "quote_hit@3", "citation_exactness", "declined_unanswerable", "wrongly_declined", "latency_p50_ms"]
+               "quote_hit@3", "citation_exactness", "declined_unanswerable", "wrongly_declined", "mid_thought_quotes",
+               "adverts_quoted", "rejected_quoted", "latency_p50_ms"]
 
 
 def systems(project: IndexSettings) -> dict[str, IndexSettings]:
@@ -123,8 +127,8 @@ def main() -> None:
     cached = CachedEmbedder(embedder, args.home / "cache" / "embeddings.sqlite", desc="Encoding")
     table: dict[str, dict[str, dict]] = {}
     for set_name in args.sets.split(","):
-        path, k = SETS[set_name]
-        evalset = load_testset(path)
+        path, k, split = SETS[set_name]
+        evalset = load_testset(path, split=split)
         built: dict = {}
         table[set_name] = {}
         if evalset.format == "beir":

@@ -69,8 +69,8 @@ def main() -> None:
                         "(comma-separated, e.g. 0,0.3,0.5,0.7) with the default fusion")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    path, k = SETS[args.set]
-    evalset = load_testset(path)
+    path, k, split = SETS[args.set]
+    evalset = load_testset(path, split=split)
     embedder = get_embedder()
     names = [n.format(k=k) for n in args.metrics.split(",")]
     built: dict = {}

@@ -61,6 +61,9 @@ class SearchSettings:
     # MaxSim ranking of the candidates; dense and keyword scores share the rest as `dense_weight`
     # says. 0 turns it off (and no token vectors are kept).
     late_weight: float = 0.5
+    # For a question told as a story, the share of the question vector given to its asking
+    # sentences (assistant/questions.py); the whole text gets the rest. 0: the whole text only.
+    question_focus: float = 0.0
     min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
     confident_relevance: float = 0.45  # below this (and above min_relevance): "not directly; the closest is"
 
