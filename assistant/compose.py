@@ -12,7 +12,7 @@ from index import CorpusIndex
 from ingest.loaders import BULLET_RE
 
 from .amounts import states_amount
-from .records import Citation, Hit
+from .records import Citation, Hit, Nearby
 
 DECLINE = "The articles don't cover this."
 MAX_QUOTES = 3
@@ -308,8 +308,34 @@ def format_answer(citations: list[Citation], articles_searched: int = 0) -> str:
     return "\n\n".join(lines)
 
 
-def format_near_miss(citation: Citation) -> str:
-    return f"{NEAR_MISS}\n\n“{citation.quote}” [{citation.n}]"
+NEARBY = "Near it, the articles cover:"
+MAX_NEARBY = 3
+
+
+def nearby_sections(index: CorpusIndex, hits: list[Hit], limit: int = MAX_NEARBY) -> list[Nearby]:
+    """The sections of the best passages, each once, in rank order: what the articles do cover
+    near a question they don't answer."""
+    found: dict[tuple[str, str], Nearby] = {}
+    for hit in hits:
+        key = (hit.article_id, hit.section)
+        if key not in found and hit.section:
+            article = index.articles[hit.article_id]
+            found[key] = Nearby(hit.article_id, article.title, article.publisher, hit.section)
+        if len(found) == limit:
+            break
+    return list(found.values())
+
+
+def format_nearby(nearby: list[Nearby]) -> str:
+    lines = [NEARBY] + [f"• “{n.section}” ({n.title}{', ' + n.publisher if n.publisher else ''})" for n in nearby]
+    return "\n".join(lines)
+
+
+def format_near_miss(citation: Citation, nearby: list[Nearby] | None = None) -> str:
+    """The near-miss answer: it says plainly that the articles don't answer, offers the closest
+    passage, and names the sections near the question."""
+    text = f"{NEAR_MISS}\n\n“{citation.quote}” [{citation.n}]"
+    return f"{text}\n\n{format_nearby(nearby)}" if nearby else text
 
 
 def format_source(citation: Citation) -> str:

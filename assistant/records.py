@@ -67,6 +67,19 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Nearby:
+    """A section the articles have near a question they don't answer: where to read on."""
+
+    article_id: str
+    title: str
+    publisher: str
+    section: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     abstained: bool
@@ -79,6 +92,8 @@ class Answer:
     missing_amount: bool = False
     # Set when the question discloses danger: the notice the answer opens with (assistant/safety).
     safety: "SafetyNotice | None" = None
+    # When declined near the articles' topic: the sections they have near the question.
+    nearby: list[Nearby] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -89,6 +104,7 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "relevance": round(self.relevance, SCORE_DIGITS),
             "safety": self.safety.to_dict() if self.safety is not None else None,
+            "nearby": [n.to_dict() for n in self.nearby],
         }
 
 

@@ -14,7 +14,7 @@ from ingest import Article, corpus_files
 
 from .advice import wrong_advice_for
 from .amounts import asks_for_amount, states_amount
-from .compose import DECLINE, format_answer, format_near_miss, relevance, select_quotes
+from .compose import DECLINE, format_answer, format_near_miss, nearby_sections, relevance, select_quotes
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
 from .questions import asking_sentences
@@ -162,8 +162,9 @@ class Assistant:
         missing_amount = wants_amount and not any(states_amount(c.quote) for c in citations)
         if best < confident_relevance or missing_amount:
             closest = replace(citations[0], n=1)
-            return Answer(question, True, format_near_miss(closest), [closest], hits, best,
-                          missing_amount=missing_amount)
+            nearby = nearby_sections(self.index, hits)
+            return Answer(question, True, format_near_miss(closest, nearby), [closest], hits, best,
+                          missing_amount=missing_amount, nearby=nearby)
         searched = articles_searched if articles_searched is not None else len(self.article_ids)
         return Answer(question, False, format_answer(citations, searched), citations, hits, best)
 

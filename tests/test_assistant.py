@@ -96,3 +96,18 @@ def test_bad_requests_raise_specific_errors(assistant_real):
     with pytest.raises(UnknownArticle) as err:
         assistant_real.ask("betrayal?", article_id="nope")
     assert KMA in str(err.value) and "nope" in str(err.value)
+
+
+def test_a_near_miss_names_the_sections_the_articles_have_near_the_question(assistant_real):
+    from assistant.compose import NEARBY
+
+    answer = assistant_real.ask("How much does a couples therapy session cost?")
+    assert answer.abstained and answer.nearby
+    assert all(n.article_id in assistant_real.article_ids for n in answer.nearby)
+    assert any("therapy" in n.section.lower() for n in answer.nearby)
+    assert NEARBY in answer.answer and answer.nearby[0].section in answer.answer
+    record = answer.to_dict()
+    assert record["nearby"][0]["section"] == answer.nearby[0].section
+    # A question far from every article is declined plainly, without sections that share nothing.
+    far = assistant_real.ask("What is the boiling point of water at sea level?")
+    assert far.abstained and far.nearby == [] and NEARBY not in far.answer

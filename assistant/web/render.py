@@ -143,6 +143,10 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
     if answer.abstained:
         head = (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
                 "<p>The articles don't answer this directly. The closest passage:</p>")
+        if answer.nearby:
+            items = "".join(f"<li>“{esc(n.section)}” <span class='closer-muted'>({esc(n.title)})</span></li>"
+                            for n in answer.nearby)
+            head += f"<p class='closer-nearby'>Near it, the articles cover:</p><ul class='closer-nearby'>{items}</ul>"
     return head + "".join(_citation_card(index, c, _hit_of(c, answer.passages)) for c in answer.citations)
 
 
