@@ -159,22 +159,7 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
         last -= 1
     if chunk.sentences[last][1] - chunk.sentences[first][0] > SHORT_PARAGRAPH_CHARS:
         first = last = cand.position
-    # A quote that starts mid-thought takes the sentences it leans on, or is not given.
-    reach = 0
-    start = None
-    while leans_back(text[chunk.sentences[first][0]:chunk.sentences[first][1]]):
-        if reach == MAX_LEAN_BACK:
-            return None
-        if first == 0:  # the sentence before ends the passage before, in the same section
-            start = _previous_sentence_start(index, cand.hit.row)
-            if start is None:
-                return None
-            break
-        if promotional[first - 1]:
-            return None
-        first -= 1
-        reach += 1
-    start, end = start if start is not None else chunk.sentences[first][0], chunk.sentences[last][1]
+    start, end = chunk.sentences[first][0], chunk.sentences[last][1]
     used = set(range(first, last + 1))
     lead = _list_lead_in(text, chunk.sentences, min(used))
     if lead is not None and chunk.sentences[lead][0] < start:
@@ -194,7 +179,21 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
                 break
             end = e
             used.add(pos)
-    return start, end, used
+    # A quote that starts mid-thought ("In that case, …", "This may include:") takes the sentences
+    # it leans on, or is not given.
+    first = min(used)
+    for step in range(MAX_LEAN_BACK + 1):
+        sentence_start, sentence_end = chunk.sentences[first]
+        if not leans_back(text[sentence_start:sentence_end]):
+            return min(start, sentence_start), end, used
+        if step == MAX_LEAN_BACK or (first > 0 and promotional[first - 1]):
+            return None
+        if first == 0:  # the sentence before ends the passage before, in the same section
+            before = _previous_sentence_start(index, cand.hit.row)
+            return (before, end, used) if before is not None else None
+        first -= 1
+        used.add(first)
+    return None
 
 
 def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,

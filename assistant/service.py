@@ -12,6 +12,8 @@ from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSetti
                    get_embedder, is_current, load_index)
 from ingest import Article, corpus_files
 
+from .adapter import QueryAdapter
+from .adapter import manifest_record as adapter_record
 from .advice import wrong_advice_for
 from .amounts import asks_for_amount, states_amount
 from .compose import DECLINE, format_answer, format_near_miss, nearby_sections, relevance, select_quotes
@@ -50,6 +52,10 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
             wants_tokens = index_settings.search.late_weight > 0 and can_encode_tokens(embedder)
             if is_current(previous, settings.corpus, index_settings) and (
                     previous.has_token_vectors or not wants_tokens):
+                models = query_models(index_settings)
+                if previous.query_models != models:  # the adapter changed: the manifest says so
+                    previous.query_models = models
+                    previous.save(settings.index_dir)
                 return previous, IndexStatus("loaded")
             notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
                    "updating it.")
@@ -59,8 +65,14 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
                                 show_progress=show_progress)
     if previous is not None:  # thresholds calibrated on a test set outlive an update of the corpus
         index.calibration = previous.calibration
+    index.query_models = query_models(index_settings)
     index.save(settings.index_dir)
     return index, IndexStatus("built" if previous is None else "updated", report)
+
+
+def query_models(index_settings: IndexSettings) -> dict:
+    """The trained models the index's settings apply to questions, for its manifest."""
+    return {"query_adapter": adapter_record()} if index_settings.search.query_adapter else {}
 
 
 def check_corpus(settings: Settings) -> None:
@@ -75,6 +87,7 @@ class Assistant:
     def __init__(self, index: CorpusIndex, embedder: Embedder, *, safety: SafetyLayer | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self._adapter: QueryAdapter | None | bool = False  # False: not read yet
         # Every answer and lookup passes through the safety layer (assistant/safety).
         self.safety = safety or SafetyLayer.open(embedder)
         self._terms: SentenceTerms | None = None
@@ -111,27 +124,47 @@ class Assistant:
             raise BadRequest(f"k must be at least 1, not {k}")
         articles = self._article_filter(article_id)
         vector, tokens = self.embed_question(question)
-        hits = retrieve(self.index, vector, question, k=k, article_ids=articles, query_tokens=tokens)
+        hits = self.search(question, vector, tokens, k=k, article_ids=articles)
         return self.compose(question, vector, hits, articles_searched=len(articles or self.article_ids))
+
+    def search(self, question: str, vector, tokens=None, *, k: int = 5, article_ids: list[str] | None = None,
+               search_vector=None):
+        """The `k` best passages for a question, best first. The ranking uses the question's
+        vector leaned toward its asking sentences and mapped by the query adapter
+        (`search_vector`); declining and quoting use the question's own `vector`."""
+        if search_vector is None:
+            search_vector = self.search_vector(question, vector)
+        return retrieve(self.index, search_vector, question, k=k, article_ids=article_ids, query_tokens=tokens)
 
     def embed(self, text: str):
         return self.embedder.encode([text])[0]
 
     def embed_question(self, question: str):
         """The question's vector and, when the index uses late interaction, its token vectors
-        (one pass of the model for both); else (vector, None). A question told as a story leans
-        toward its asking sentences by `question_focus`."""
+        (one pass of the model for both); else (vector, None)."""
         if self.index.has_token_vectors and self.index.settings.search.late_weight > 0 \
                 and can_encode_tokens(self.embedder):
-            vector, tokens = self.embedder.encode_question(question)
-        else:
-            vector, tokens = self.embed(question), None
+            return self.embedder.encode_question(question)
+        return self.embed(question), None
+
+    def search_vector(self, question: str, vector):
+        """The vector the ranking uses: a question told as a story leans toward its asking
+        sentences by `question_focus`, then the query adapter maps it (when it is on)."""
         focus = self.index.settings.search.question_focus
         asking = asking_sentences(question) if focus > 0 else None
         if asking:
             blended = (1.0 - focus) * vector + focus * self.embed(asking)
             vector = (blended / (np.linalg.norm(blended) or 1.0)).astype(np.float32)
-        return vector, tokens
+        adapter = self.adapter if self.index.settings.search.query_adapter else None
+        return adapter.apply(vector) if adapter is not None else vector
+
+    @property
+    def adapter(self) -> QueryAdapter | None:
+        """The query adapter (assistant/adapter) when it was trained for this embedder's model."""
+        if self._adapter is False:
+            adapter = QueryAdapter.load()
+            self._adapter = adapter if adapter.model_id == getattr(self.embedder, "model_id", None) else None
+        return self._adapter
 
     def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         """The answer to `question` from retrieved `hits`.
@@ -151,16 +184,17 @@ class Assistant:
     def _compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
         min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
+        answers, confident = best >= min_relevance, best >= confident_relevance
         wants_amount = asks_for_amount(question)
         # When the partner is the one behaving badly, no quote tells the asker to forgive or make amends.
         citations = select_quotes(self.index, vector, hits, wants_amount=wants_amount,
-                                  avoid=wrong_advice_for(question)) if best >= min_relevance else []
+                                  avoid=wrong_advice_for(question)) if answers else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
         # A question that asks for an amount ("How much does a session cost?") is not answered by
         # quotes that state none, however close they are: the closest passage is offered instead.
         missing_amount = wants_amount and not any(states_amount(c.quote) for c in citations)
-        if best < confident_relevance or missing_amount:
+        if not confident or missing_amount:
             closest = replace(citations[0], n=1)
             nearby = nearby_sections(self.index, hits)
             return Answer(question, True, format_near_miss(closest, nearby), [closest], hits, best,

@@ -11,7 +11,10 @@ Systems (all on the same bundled all-MiniLM-L6-v2 and the same bm25s tokenizer):
   rrf      this project's passages, plain reciprocal-rank fusion (k = 60) of the two
   project-passages  the project without sentence, phrase and late-interaction scores (ablation)
   project-no-phrases  the project without phrase and late-interaction scores (ablation)
-  project-no-late  the project without late interaction (ablation: the project of the stop before)
+  project-no-late  the project without late interaction (ablation)
+  project-no-adapter  the project without the query adapter (ablation)
+  project-no-focus  the project without leaning toward a story's asking sentences (ablation)
+  previous the defaults before issue 13 (dense 0.5, sentence 1.0, phrase 0.4, no focus, no adapter)
   project  this project's defaults (`IndexSettings()`)
 For a BEIR set, also the whole-document peers as published figures are made (title + text, no
 chunking): dense-doc, bm25-doc and rrf-doc.
@@ -47,9 +50,10 @@ KEY_METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "mrr@{k}", "ndcg@{k}", "arti
 
 
 def systems(project: IndexSettings) -> dict[str, IndexSettings]:
-    # The peers rank passages by their own vectors (sentence_weight 0) and use no phrase scores,
-    # as a plain pipeline does.
-    plain = replace(project.search, sentence_weight=0.0, phrase_weight=0.0, late_weight=0.0)
+    # The peers rank passages by their own vectors (sentence_weight 0), with the question as it is
+    # (no focus, no adapter), and use no phrase scores, as a plain pipeline does.
+    plain = replace(project.search, sentence_weight=0.0, phrase_weight=0.0, late_weight=0.0, question_focus=0.0,
+                    query_adapter=False)
     only = lambda weight: replace(plain, fusion="convex", dense_weight=weight)  # noqa: E731
     return {
         "naive": IndexSettings(chunking=ChunkSettings(max_chars=800, strategy="fixed"), context="none",
@@ -59,9 +63,14 @@ def systems(project: IndexSettings) -> dict[str, IndexSettings]:
         "bm25": replace(project, search=only(0.0)),
         "dense": replace(project, search=only(1.0)),
         "rrf": replace(project, search=replace(plain, fusion="rrf", rrf_k=60)),
-        "project-passages": replace(project, search=plain),  # ablation: no sentence, phrase or late scores
+        "project-passages": replace(project, search=plain),  # ablation: no sentence, phrase, late, focus, adapter
         "project-no-phrases": replace(project, search=replace(project.search, phrase_weight=0.0, late_weight=0.0)),
         "project-no-late": replace(project, search=replace(project.search, late_weight=0.0)),
+        "project-no-adapter": replace(project, search=replace(project.search, query_adapter=False)),
+        "project-no-focus": replace(project, search=replace(project.search, question_focus=0.0)),
+        # The defaults before issue 13 (chosen on article-worded questions only), on today's passages.
+        "previous": replace(project, search=replace(project.search, dense_weight=0.5, sentence_weight=1.0,
+                                                    phrase_weight=0.4, question_focus=0.0, query_adapter=False)),
         "project": project,
     }
 
@@ -120,7 +129,7 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True, help="data folder for indexes and the embedding cache")
     parser.add_argument("--sets", default="own,xquad,scifact")
     parser.add_argument("--systems", default="naive,haystack,bm25,dense,rrf,project-passages,project-no-phrases,"
-                                              "project-no-late,project")
+                                              "project-no-late,project-no-adapter,project-no-focus,previous,project")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     embedder = get_embedder()

@@ -22,18 +22,17 @@ from compare import REAL
 from assistant.evaluation import load_testset, open_assistant
 from assistant.evaluation import metrics as m
 from assistant.questions import asking_sentences
-from assistant.retrieval import retrieve
 from assistant.settings import Settings, default_corpus
 from index import IndexSettings, get_embedder
 
 GRID = {
-    "dense_weight": [0.5, 0.7, 0.85, 1.0],
-    "sentence_weight": [0.0, 0.5, 1.0],
+    "dense_weight": [0.5, 0.6, 0.7, 0.85],
+    "sentence_weight": [0.5, 1.0],
     "phrase_weight": [0.0, 0.2, 0.4],
-    "late_weight": [0.0, 0.25, 0.5, 0.75],
-    "question_focus": [0.0, 0.3, 0.5],
+    "late_weight": [0.25, 0.5, 0.75],
+    "question_focus": [0.0, 0.3],
+    "query_adapter": [False, True],
 }
-
 
 def prepared(assistant, evalset):
     """Each answerable question's vectors (encoded once: the whole text, its token vectors, its
@@ -53,15 +52,18 @@ def prepared(assistant, evalset):
     return cases
 
 
-def score(index, cases) -> dict[str, float]:
+def score(assistant, cases) -> dict[str, float]:
+    index = assistant.index
     hit1 = hit3 = 0.0
     focus = index.settings.search.question_focus
     for case, whole, asking, tokens, relevant in cases:
         vector = whole
-        if asking is not None and focus > 0:  # as Assistant.embed_question blends them
+        if asking is not None and focus > 0:  # as Assistant.search_vector blends them
             vector = (1.0 - focus) * whole + focus * asking
             vector = (vector / np.linalg.norm(vector)).astype(np.float32)
-        hits = retrieve(index, vector, case.question, k=3, query_tokens=tokens)
+        if index.settings.search.query_adapter and assistant.adapter is not None:
+            vector = assistant.adapter.apply(vector)
+        hits = assistant.search(case.question, whole, tokens, k=3, search_vector=vector)
         ranked = [relevant[h.row] for h in hits]
         hit1 += m.hit_at(ranked, 1)
         hit3 += m.hit_at(ranked, 3)
@@ -80,18 +82,23 @@ def main() -> None:
     sets = {"own": prepared(assistant, own), "real-tune": prepared(assistant, real)}
     base = assistant.index.settings
     rows = []
-    for values in itertools.product(*GRID.values()):
-        search = replace(base.search, **dict(zip(GRID, values)))
+
+    def measure(search) -> dict:
         assistant.index.settings = replace(base, search=search)
-        row = dict(zip(GRID, values))
+        row = {g: getattr(search, g) for g in GRID}
         for name, cases in sets.items():
-            for metric, value in score(assistant.index, cases).items():
+            for metric, value in score(assistant, cases).items():
                 row[f"{name} {metric}"] = value
         row["mean hit@1"] = (row["own hit@1"] + row["real-tune hit@1"]) / 2
-        rows.append(row)
+        return row
+
+    for values in itertools.product(*GRID.values()):
+        rows.append(measure(replace(base.search, **dict(zip(GRID, values)))))
+    order = lambda r: (-r["mean hit@1"], -(r["own hit@3"] + r["real-tune hit@3"]))  # noqa: E731
+    rows.sort(key=order)
     assistant.index.settings = base
-    rows.sort(key=lambda r: (-r["mean hit@1"], -(r["own hit@3"] + r["real-tune hit@3"])))
-    names = list(GRID) + ["own hit@1", "own hit@3", "real-tune hit@1", "real-tune hit@3", "mean hit@1"]
+    names = list(GRID) + ["own hit@1", "own hit@3", "real-tune hit@1", "real-tune hit@3",
+                          "mean hit@1"]
     print("| " + " | ".join(names) + " |\n|" + " --- |" * len(names))
     for row in rows[:25]:
         print("| " + " | ".join(f"{row[n]:.3f}" if isinstance(row[n], float) and "hit" in n else str(row[n])

@@ -49,23 +49,26 @@ class SearchSettings:
     candidates: int = 50  # how deep each ranking is read before fusion
     fusion: str = "convex"  # "convex": weighted sum of min-max normalised scores; "rrf": reciprocal-rank fusion
     rrf_k: int = 60  # reciprocal-rank fusion constant (Cormack et al. 2009)
-    dense_weight: float = 0.5  # convex fusion: weight of the dense score, the keyword score gets the rest
+    dense_weight: float = 0.85  # convex fusion: weight of the dense score, the keyword score gets the rest
     # How far a passage's dense score is raised toward its best sentence's cosine (0: the passage's
     # own cosine; 1: the better of the two). Used only where sentences are embedded.
-    sentence_weight: float = 1.0
+    sentence_weight: float = 0.5
     # Phrase evidence added after fusion: the rarity-weighted share of the question's word pairs
     # (stemmed, stop words kept) found in the passage (index/phrases.py), times this share of the
     # best fused score a passage can have. 0 turns it off.
-    phrase_weight: float = 0.4
+    phrase_weight: float = 0.2
     # Late interaction (index/late.py): the share of the fused score given to the word-by-word
     # MaxSim ranking of the candidates; dense and keyword scores share the rest as `dense_weight`
     # says. 0 turns it off (and no token vectors are kept).
     late_weight: float = 0.5
     # For a question told as a story, the share of the question vector given to its asking
     # sentences (assistant/questions.py); the whole text gets the rest. 0: the whole text only.
-    question_focus: float = 0.0
+    question_focus: float = 0.3
+    # The query adapter (assistant/adapter): the question's vector is mapped toward the passages
+    # that answer questions worded that way. Only with the model it was trained for.
+    query_adapter: bool = True
     min_relevance: float = 0.28  # best similarity below this: the articles don't cover the question
-    confident_relevance: float = 0.45  # below this (and above min_relevance): "not directly; the closest is"
+    confident_relevance: float = 0.42  # below this (and above min_relevance): "not directly; the closest is"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -141,7 +144,8 @@ class CorpusIndex:
                  sentence_vectors: np.ndarray | None, model_id: str, settings: IndexSettings,
                  files: dict[str, dict], keyword: KeywordIndex | None = None, built_at: str | None = None,
                  ingest_version: int = INGEST_VERSION, calibration: Calibration | None = None,
-                 token_vectors: np.ndarray | None = None, token_offsets: np.ndarray | None = None) -> None:
+                 token_vectors: np.ndarray | None = None, token_offsets: np.ndarray | None = None,
+                 query_models: dict | None = None) -> None:
         import faiss
 
         if len(chunks) != len(chunk_vectors):
@@ -154,6 +158,9 @@ class CorpusIndex:
         self.files = files
         self.ingest_version = ingest_version
         self.calibration = calibration
+        # Trained models applied to questions (the query adapter): provenance and hash, as recorded
+        # by the assistant that uses the index.
+        self.query_models = dict(query_models or {})
         self.built_at = built_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.chunk_vectors = np.ascontiguousarray(chunk_vectors, dtype=np.float32)
         self.faiss = faiss.IndexFlatIP(self.chunk_vectors.shape[1] if self.chunk_vectors.ndim == 2 else 1)
@@ -293,6 +300,7 @@ class CorpusIndex:
             "model": {"id": self.model_id, "dimension": self.dimension, "normalized": True},
             "ingest_version": self.ingest_version,
             "settings": self.settings.to_dict(),
+            "query_models": self.query_models,
             "files": self.files,
             "counts": {"articles": len(self.articles), "chunks": len(self.chunks),
                        "sentences": int(self.sentence_offsets[-1])},
@@ -407,4 +415,5 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
                        model_id=manifest["model"]["id"], settings=IndexSettings.from_dict(manifest["settings"]),
                        files=manifest.get("files", {}), keyword=keyword,
                        built_at=manifest.get("built_at"), ingest_version=manifest.get("ingest_version", 0),
+                       query_models=manifest.get("query_models"),
                        calibration=calibration, token_vectors=tokens, token_offsets=offsets)

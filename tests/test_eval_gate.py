@@ -33,15 +33,23 @@ pytestmark = pytest.mark.model
 #   at 0.827 (three questions gained it, three lost it).
 # - Offering only the closest passage when a question asks for an amount no quote states ("How much
 #   does a couples therapy session cost?") raised declined_unanswerable 0.90 -> 0.95; nothing fell.
+# - Issue 13 (real questions). Four questions answered only by a biography or an offer (q011-q014)
+#   are unanswerable now: closer never quotes promotional text. Settings chosen on this set and the
+#   real-question set's tuning part together (dense 0.85, sentence 0.5, phrase 0.2, focus 0.3, the
+#   query adapter, confident_relevance 0.42): hit@1 0.819 -> 0.872, MRR@5 0.880 -> 0.905, quote
+#   hit@1 0.766 -> 0.798 and wrongly declined 0.085 -> 0.053, against hit@5 0.968 -> 0.957, quote
+#   hit@3 0.862 -> 0.840 (quotes that lean on a sentence before now take it, or are not given),
+#   unanswerable declined 0.917 -> 0.875 (one question of 24) and token F1 0.319 -> 0.311
+#   (benchmarks/README.md, "Real questions").
 FLOORS = {
-    "hit@1": 0.82, "hit@3": 0.91, "hit@5": 0.96, "mrr@5": 0.88, "ndcg@5": 0.81, "article_recall@5": 0.93,
-    "quote_hit@1": 0.75, "quote_hit@3": 0.86, "declined_unanswerable": 0.95,
-    "token_f1": 0.32, "similarity": 0.61, "pass_rate": 0.87,
+    "hit@1": 0.87, "hit@3": 0.94, "hit@5": 0.95, "mrr@5": 0.90, "ndcg@5": 0.82, "article_recall@5": 0.93,
+    "quote_hit@1": 0.79, "quote_hit@3": 0.84, "declined_unanswerable": 0.87,
+    "token_f1": 0.31, "similarity": 0.61, "pass_rate": 0.84,
 }
 # Answerable questions answered "not directly; the closest passage is ..." count as declined. The
 # near-miss band trades some of them for unanswerable ones declined (0.80 at a band up to 0.43,
 # 0.90 up to 0.45); benchmarks/README.md shows the operating points. This ceiling holds the chosen one.
-CEILINGS = {"wrongly_declined": 0.09}
+CEILINGS = {"wrongly_declined": 0.06, "mid_thought_quotes": 0.0, "adverts_quoted": 0.0}
 # The safety layer on the built-in set: its one question about abuse ("How do I deal with an abusive
 # partner?", q111) gets the safety notice, and none of the other 117 does.
 FLOORS["safety_recall"] = 1.0
@@ -78,7 +86,9 @@ TARGETS = {
     "hit@1": (">=", 0.90), "hit@5": (">=", 0.98), "quote_hit@1": (">=", 0.85), "quote_hit@3": (">=", 0.95),
     "citation_exactness": (">=", 1.0), "declined_unanswerable": (">=", 0.95), "wrongly_declined": ("<=", 0.03),
 }
-NOT_REACHED = {"hit@1", "hit@5", "quote_hit@1", "quote_hit@3", "wrongly_declined"}
+# declined_unanswerable was reached (0.95) and is lost for now: with the four promotional questions
+# unanswerable and the declining cut chosen on real questions too (0.42), 21 of 24 are declined.
+NOT_REACHED = {"hit@1", "hit@5", "quote_hit@1", "quote_hit@3", "wrongly_declined", "declined_unanswerable"}
 
 
 @pytest.mark.parametrize("name, op, target", [

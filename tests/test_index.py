@@ -156,7 +156,8 @@ def test_retrieval_only_index_saves_and_loads_without_sentence_vectors(corpus_co
 
 def test_a_passage_is_scored_by_its_best_sentence_as_well_as_by_itself(built, fake_embedder):
     """sentence_weight 1: a passage's dense score is the better of its own cosine and its best
-    sentence's; 0: its own cosine, as FAISS gives it. Checked against a direct computation."""
+    sentence's; 0: its own cosine, as FAISS gives it; in between (the default 0.5), that share of
+    the way from the one to the other. Checked against a direct computation."""
     from dataclasses import replace
 
     import numpy as np
@@ -164,6 +165,8 @@ def test_a_passage_is_scored_by_its_best_sentence_as_well_as_by_itself(built, fa
     from index import SearchSettings
 
     index, _ = built
+    default = index.settings
+    index.settings = replace(default, search=replace(default.search, sentence_weight=1.0))
     query = fake_embedder.encode(["rebuilding emotional intimacy after betrayal is possible"])[0]
     own = index.chunk_vectors @ query
     best_sentence = np.array([max((index.sentence_vectors[list(index.sentence_rows(r))] @ query).tolist(),
@@ -177,7 +180,10 @@ def test_a_passage_is_scored_by_its_best_sentence_as_well_as_by_itself(built, fa
     index.settings = replace(index.settings, search=replace(index.settings.search, sentence_weight=0.0))
     assert np.allclose(index.passage_similarities(query), own, atol=1e-6)
     assert [r for r, _ in index.dense_search(query, 5)] == [int(r) for r in np.argsort(-own, kind="stable")[:5]]
-    assert SearchSettings().sentence_weight == 1.0
+    index.settings = default
+    assert SearchSettings().sentence_weight == 0.5
+    assert np.allclose(index.passage_similarities(query), own + 0.5 * (np.maximum(own, best_sentence) - own),
+                       atol=1e-6)
 
 
 @pytest.mark.parametrize("fusion", ["convex", "rrf"])

@@ -33,9 +33,10 @@ def test_the_question_vector_leans_toward_the_asking_sentences(tmp_path, fake_em
     whole = fake_embedder.encode([STORY])[0]
     asking = fake_embedder.encode(["How do we feel close again?"])[0]
     assistant.index.settings = replace(assistant.index.settings, search=replace(search, question_focus=0.0))
-    plain, _ = assistant.embed_question(STORY)
+    plain = assistant.search_vector(STORY, whole)
     assert np.allclose(plain, whole, atol=1e-6)
     assistant.index.settings = replace(assistant.index.settings, search=replace(search, question_focus=0.5))
-    leaning, _ = assistant.embed_question(STORY)
+    leaning = assistant.search_vector(STORY, whole)
+    assert np.allclose(assistant.embed_question(STORY)[0], whole, atol=1e-6)  # declining and quotes: as asked
     assert float(leaning @ asking) > float(plain @ asking)
     assert abs(float(np.linalg.norm(leaning)) - 1.0) < 1e-5

@@ -66,3 +66,16 @@ def test_the_evaluation_counts_quotes_that_start_mid_thought(tmp_path, fake_embe
     assert out["mid_thought_quotes"] == pytest.approx(0.25)
     assert out["adverts_quoted"] == pytest.approx(0.25)
     assert out["rejected_quoted"] == pytest.approx(1.0)
+
+
+LIST = ("Trust grows through small acts of consistency, repeated over months rather than days.\n"
+        "This may include:\n- following through on commitments about chores and plans\n"
+        "- being emotionally available when your partner reaches out\n")
+
+
+def test_a_list_whose_lead_in_leans_back_is_quoted_from_the_sentence_it_leans_on(tmp_path, fake_embedder):
+    assistant = _assistant(tmp_path, fake_embedder, LIST)
+    answer = assistant.ask("following through on commitments about chores and plans")
+    quoted = [c.quote for c in answer.citations if "following through" in c.quote]
+    assert quoted and quoted[0].startswith("Trust grows through small acts of consistency"), quoted
+    assert not any(leans_back(c.quote) for c in answer.citations)

@@ -18,7 +18,6 @@ from index import CachedEmbedder, Embedder, IndexNotFound, IndexSettings, index_
 from ingest import INGEST_VERSION, ArticleMeta, CorpusReport, IngestError, Skipped, ingest_text
 
 from ..compose import leans_back
-from ..retrieval import retrieve
 from ..safety import CONCERNS
 from ..service import Assistant
 from ..settings import Settings
@@ -124,7 +123,7 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
     index = assistant.index
     started = time.perf_counter()
     vector, tokens = assistant.embed_question(case.question)
-    hits = retrieve(index, vector, case.question, k=max(k, CURVE_DEPTH), query_tokens=tokens)
+    hits = assistant.search(case.question, vector, tokens, k=max(k, CURVE_DEPTH))
     answer = assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles))
     latency = (time.perf_counter() - started) * 1000
     relevant = [_relevant_passage(case, h.article_id, folded_chunks[h.row]) for h in hits]
@@ -194,7 +193,7 @@ def _document_row(assistant: Assistant, case: EvalCase, k: int) -> dict:
     index = assistant.index
     started = time.perf_counter()
     vector, tokens = assistant.embed_question(case.question)
-    hits = retrieve(index, vector, case.question, k=2 * index.settings.search.candidates, query_tokens=tokens)
+    hits = assistant.search(case.question, vector, tokens, k=2 * index.settings.search.candidates)
     latency = (time.perf_counter() - started) * 1000
     docs = list(dict.fromkeys(h.article_id for h in hits))
     expected = set(case.expected_articles)
