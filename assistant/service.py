@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-
-import numpy as np
 from dataclasses import dataclass, replace
 from typing import Callable
+
+import numpy as np
 
 from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, can_encode_tokens,
                    get_embedder, is_current, load_index)
