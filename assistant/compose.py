@@ -12,7 +12,7 @@ from index import CorpusIndex
 from ingest.loaders import BULLET_RE
 
 from .amounts import states_amount
-from .records import Citation, Hit, Nearby
+from .records import Citation, Hit, Nearby, count_word
 
 DECLINE = "The articles don't cover this."
 MAX_QUOTES = 3
@@ -198,14 +198,18 @@ def _extend_span(index: CorpusIndex, cand: _Candidate) -> tuple[int, int, set[in
 
 def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit], *,
                   max_quotes: int = MAX_QUOTES, wants_amount: bool = False,
-                  avoid: Callable[[str], bool] | None = None) -> list[Citation]:
+                  avoid: Callable[[str], bool] | None = None, excluded=()) -> list[Citation]:
     """The best sentences of the retrieved passages, as citations numbered in answer order.
 
     Neighbouring chosen sentences of one passage become one quote; a quote is never repeated;
-    a quote `avoid` is true of (the wrong advice for this asker, assistant/advice.py) is not given.
+    a quote `avoid` is true of (the wrong advice for this asker, assistant/advice.py) is not given,
+    nor one overlapping an `excluded` (article id, start, end) span (quoted earlier in a conversation).
     """
     floor = index.declining[0]
     candidates = sorted(_candidates(index, query_vector, hits, wants_amount=wants_amount), key=lambda c: -c.score)
+    if excluded:  # "tell me more": the best of what was not quoted yet sets the margin
+        candidates = [c for c in candidates if not any(
+            a == c.hit.article_id and s < c.end and c.start < e for a, s, e in excluded)]
     if not candidates:
         return []
     best = candidates[0].score
@@ -223,7 +227,8 @@ def select_quotes(index: CorpusIndex, query_vector: np.ndarray, hits: list[Hit],
             continue
         start, end, used = span
         text = index.articles[cand.hit.article_id].text
-        if end - start < MIN_QUOTE_CHARS:
+        if end - start < MIN_QUOTE_CHARS or any(
+                a == cand.hit.article_id and s < end and start < e for a, s, e in excluded):
             continue
         key = " ".join(text[start:end].split()).casefold()
         if key in seen_text or (avoid is not None and avoid(text[start:end])):
@@ -274,22 +279,15 @@ def _merge_adjacent(index: CorpusIndex, chosen):
 
 
 NEAR_MISS = "The articles don't cover this directly; the closest passage is:"
-_NUMBERS = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
-
-
-def _count(n: int) -> str:
-    return _NUMBERS[n] if n < len(_NUMBERS) else str(n)
-
-
 def lead_line(citations: list[Citation], articles_searched: int) -> str:
     """How many of the articles searched speak to the question."""
     speaking = len({c.article_id for c in citations})
     if articles_searched == 1:
         return "The article speaks to this."
     if speaking == articles_searched:
-        return f"All {_count(speaking).lower()} articles speak to this."
+        return f"All {count_word(speaking).lower()} articles speak to this."
     verb = "speaks" if speaking == 1 else "speak"
-    return f"{_count(speaking)} of the {_count(articles_searched).lower()} articles {verb} to this."
+    return f"{count_word(speaking)} of the {count_word(articles_searched).lower()} articles {verb} to this."
 
 
 def format_answer(citations: list[Citation], articles_searched: int = 0) -> str:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .reading import Reading
     from .safety import SafetyNotice
 
 SCORE_DIGITS = 6
@@ -19,6 +20,14 @@ def _exported(record, *scores: str, drop: tuple[str, ...] = ()) -> dict:
     for key in scores:
         data[key] = round(data[key], SCORE_DIGITS)
     return data
+
+
+_NUMBERS = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten"]
+
+
+def count_word(n: int) -> str:
+    """"Three" for 3; digits past ten."""
+    return _NUMBERS[n] if 0 <= n < len(_NUMBERS) else str(n)
 
 
 @dataclass(frozen=True)
@@ -94,9 +103,30 @@ class Answer:
     safety: "SafetyNotice | None" = None
     # When declined near the articles' topic: the sections they have near the question.
     nearby: list[Nearby] = field(default_factory=list)
+    # How the question was read (assistant/reading): its kind, article, topic, the turn it follows.
+    reading: "Reading | None" = None
+    # For a question about one article that it doesn't cover: the articles that do.
+    covered_by: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        """"advice" | "article" | "across" | "summary" | "follow_up" | "declined"."""
+        if self.reading is not None and self.reading.follow_up:
+            return "follow_up"
+        kind = self.reading.kind if self.reading is not None else "advice"
+        if self.abstained and kind in ("advice", "across"):
+            return "declined"
+        return kind
 
     def to_dict(self) -> dict:
+        reading = self.reading
         return {
+            "kind": self.kind,
+            # Which article the answer was limited to, and the topic it was read as about.
+            "article_filter": reading.article_id if reading is not None else None,
+            "topic": reading.topic if reading is not None else None,
+            "reading": reading.to_dict() if reading is not None else None,
+            "covered_by": list(self.covered_by),
             "question": self.question,
             "abstained": self.abstained,
             "answer": self.answer,
@@ -139,7 +169,22 @@ class LookupResult:
     not_covered: list[str]
     safety: "SafetyNotice | None" = None  # the topic discloses danger (assistant/safety)
 
+    @property
+    def lead(self) -> str:
+        """How many of the articles looked in speak to the topic: the one count that `lookup`
+        and every answer across the articles give."""
+        found, searched = len(self.articles), len(self.articles) + len(self.not_covered)
+        topic = f"“{self.topic}”"
+        if searched == 1:
+            return f"The article speaks to {topic}." if found else f"The article doesn't speak to {topic}."
+        if found == 0:
+            return f"None of the {count_word(searched).lower()} articles speaks to {topic}."
+        if found == searched:
+            return f"All {count_word(found).lower()} articles speak to {topic}."
+        verb = "speaks" if found == 1 else "speak"
+        return f"{count_word(found)} of the {count_word(searched).lower()} articles {verb} to {topic}."
+
     def to_dict(self) -> dict:
-        return {"topic": self.topic, "articles": [a.to_dict() for a in self.articles],
+        return {"topic": self.topic, "lead": self.lead, "articles": [a.to_dict() for a in self.articles],
                 "not_covered": self.not_covered,
                 "safety": self.safety.to_dict() if self.safety is not None else None}

@@ -20,6 +20,7 @@ from .compose import DECLINE, format_answer, format_near_miss, nearby_sections, 
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
 from .questions import asking_sentences
+from .reading import ArticleNames, Reading, Turn, read_question
 from .records import Answer, LookupResult
 from .retrieval import retrieve
 from .safety import SafetyLayer
@@ -91,6 +92,7 @@ class Assistant:
         # Every answer and lookup passes through the safety layer (assistant/safety).
         self.safety = safety or SafetyLayer.open(embedder)
         self._terms: SentenceTerms | None = None
+        self._names: ArticleNames | None = None
         self._adding = threading.Lock()
 
     @classmethod
@@ -114,18 +116,49 @@ class Assistant:
             return None
         return [self.article(article_id).article_id]
 
-    def ask(self, question: str, *, k: int = 5, article_id: str | None = None) -> Answer:
-        """Answer with verbatim quotes from the best passages, or decline when none is relevant."""
+    @property
+    def names(self) -> ArticleNames:
+        """How questions name the articles (from their titles, publishers, sites and headings)."""
+        if self._names is None:
+            self._names = ArticleNames(self.index.articles)
+        return self._names
+
+    def read(self, question: str, *, history: list[Turn] | None = None, article_id: str | None = None) -> Reading:
+        """How `question` is read, with the conversation so far: its kind, article, topic."""
+        if article_id is not None:
+            self.article(article_id)  # an unknown id is refused, naming the valid ones
+        return read_question(question, self.names, history, article_id)
+
+    def ask(self, question: str, *, k: int = 5, article_id: str | None = None,
+            history: list[Turn] | None = None) -> Answer:
+        """Answer with verbatim quotes, or decline when the articles don't answer. The question
+        is read once (assistant/reading) and answered by the composer of its kind
+        (assistant/kinds); `history`, the turns before it, lets a follow-up keep their subject."""
         question = (question or "").strip()
         if not question:
             raise EmptyQuestion("the question is empty; type a question, e.g. "
                                 "\"Can emotional intimacy be rebuilt after betrayal?\"")
         if k < 1:
             raise BadRequest(f"k must be at least 1, not {k}")
-        articles = self._article_filter(article_id)
-        vector, tokens = self.embed_question(question)
-        hits = self.search(question, vector, tokens, k=k, article_ids=articles)
-        return self.compose(question, vector, hits, articles_searched=len(articles or self.article_ids))
+        return self.answer(question, self.read(question, history=history, article_id=article_id), k=k)
+
+    def answer(self, question: str, reading: Reading, *, k: int = 5) -> Answer:
+        """The answer to a question as read, through the safety layer."""
+        from .kinds import compose
+
+        assessment = self.safety.assess(question)
+        if not assessment.flagged and reading.follow_up:  # "tell me more" after a disclosure
+            assessment = self.safety.assess(reading.question)
+        answer = replace(compose(self, reading, k=k), question=question, reading=reading)
+        return self.safety.guard(answer, assessment)
+
+    def find_mentions(self, topic: str, *, article_ids: list[str] | None = None) -> LookupResult:
+        """Every passage of each article (or of `article_ids`) that speaks to `topic`, before the
+        safety layer: what `lookup` and answers across the articles are made of."""
+        if self._terms is None:
+            self._terms = SentenceTerms(self.index)
+        return lookup_topic(self.index, self._terms, self.embed(topic), topic,
+                            article_ids=article_ids or self.article_ids)
 
     def search(self, question: str, vector, tokens=None, *, k: int = 5, article_ids: list[str] | None = None,
                search_vector=None):
@@ -178,17 +211,20 @@ class Assistant:
         calibrated on a test set (`closer eval --calibrate`) take the settings' place.
         """
         assessment = self.safety.assess(question)
-        return self.safety.guard(self._compose(question, vector, hits, articles_searched=articles_searched),
+        return self.safety.guard(self.compose_advice(question, vector, hits, articles_searched=articles_searched),
                                  assessment)
 
-    def _compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
+    def compose_advice(self, question: str, vector, hits: list, *, articles_searched: int | None = None,
+                       excluded=()) -> Answer:
+        """The advice answer from retrieved `hits`, before the safety layer; `excluded` spans
+        (quoted earlier in the conversation) are not quoted again."""
         min_relevance, confident_relevance = self.index.declining
         best = relevance(self.index, vector, hits)
         answers, confident = best >= min_relevance, best >= confident_relevance
         wants_amount = asks_for_amount(question)
         # When the partner is the one behaving badly, no quote tells the asker to forgive or make amends.
         citations = select_quotes(self.index, vector, hits, wants_amount=wants_amount,
-                                  avoid=wrong_advice_for(question)) if answers else []
+                                  avoid=wrong_advice_for(question), excluded=excluded) if answers else []
         if not citations:
             return Answer(question, True, DECLINE, [], hits, best)
         # A question that asks for an amount ("How much does a session cost?") is not answered by
@@ -214,7 +250,7 @@ class Assistant:
             except BaseException:
                 path.unlink(missing_ok=True)
                 raise
-            self.index, self._terms = index, None
+            self.index, self._terms, self._names = index, None, None
         return next(a for a in index.articles.values() if a.source == path.name)
 
     def lookup(self, topic: str, *, article_id: str | None = None) -> LookupResult:
@@ -222,9 +258,5 @@ class Assistant:
         topic = (topic or "").strip()
         if not topic:
             raise EmptyQuestion("the topic is empty; give a word or phrase, e.g. \"betrayal\"")
-        articles = self._article_filter(article_id) or self.article_ids
-        if self._terms is None:
-            self._terms = SentenceTerms(self.index)
-        vector = self.embed(topic)
-        result = lookup_topic(self.index, self._terms, vector, topic, article_ids=articles)
+        result = self.find_mentions(topic, article_ids=self._article_filter(article_id))
         return self.safety.guard_lookup(result, self.safety.assess(topic))
