@@ -24,6 +24,9 @@ METRIC_LABELS = {
     "wrongly_declined": "answerable wrongly declined", "pass_rate": "questions passed",
     "safety_flagged": "given a safety notice", "safety_recall": "safety recall (all concerns)",
     "safety_false_alarms": "safety false alarms",
+    "kind_ok": "read as the right kind", "filter_ok": "read with the right article",
+    "named_only": "quotes only from the named article", "not_covered_said": "not covered: said, and who covers it",
+    "across_as_lookup": "across: the articles lookup finds", "summary_in_order": "summary: sections in order",
     "latency_p50_ms": "latency p50 (ms)", "latency_p95_ms": "latency p95 (ms)", "latency_max_ms": "latency max (ms)",
 }
 

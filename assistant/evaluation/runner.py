@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from index import CachedEmbedder, Embedder, IndexNotFound, IndexSettings, index_
 from ingest import INGEST_VERSION, ArticleMeta, CorpusReport, IngestError, Skipped, ingest_text
 
 from ..compose import leans_back
+from ..reading import Turn
 from ..safety import CONCERNS
 from ..service import Assistant
 from ..settings import Settings
@@ -121,10 +122,18 @@ def _relevant_passage(case: EvalCase, article_id: str, folded_text: str) -> bool
 
 def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: list[str]) -> dict:
     index = assistant.index
+    history = _replay(assistant, case.history, k) if case.history else None
     started = time.perf_counter()
+    # The question is read as a person's would be (assistant/reading); the passage ranking is
+    # measured for every kind, the answer is the one the reading's composer gives.
+    reading = assistant.read(case.question, history=history)
     vector, tokens = assistant.embed_question(case.question)
     hits = assistant.search(case.question, vector, tokens, k=max(k, CURVE_DEPTH))
-    answer = assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles))
+    if reading.kind == "advice" and not reading.follow_up:
+        answer = replace(assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles)),
+                         reading=reading)
+    else:
+        answer = assistant.answer(case.question, reading, k=k)
     latency = (time.perf_counter() - started) * 1000
     relevant = [_relevant_passage(case, h.article_id, folded_chunks[h.row]) for h in hits]
     total = sum(_relevant_passage(case, c.article_id, folded_chunks[i]) for i, c in enumerate(index.chunks))
@@ -149,6 +158,8 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
         "promotional_citations": sum(c["promotional"] for c in cited),
         "curve": [m.hit_at(relevant, n) for n in range(1, CURVE_DEPTH + 1)],
     }
+    row["answer_kind"], row["article_filter"] = answer.kind, reading.article_id
+    kind_ok = _score_reading(assistant, case, answer, reading, row)
     rejected = any(m.contains_any(c["quote"], case.rejected_quotes) for c in cited) if case.rejected_quotes else False
     row["rejected_cited"] = rejected
     if case.rejected_quotes:
@@ -174,11 +185,12 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
             "quote_hit@1": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 1),
             "quote_hit@3": 0.0 if answer.abstained else m.hit_at([c["relevant"] for c in cited], 3),
         })
-        row["pass"] = not answer.abstained and bool(row["quote_hit@3"]) and not rejected and safety_ok
+        row["pass"] = not answer.abstained and bool(row["quote_hit@3"]) and not rejected and safety_ok and kind_ok
     elif case.answerable:
-        row["pass"] = not answer.abstained and not rejected and safety_ok  # not judged: answered, not as rejected
+        # not judged: answered, not as rejected
+        row["pass"] = not answer.abstained and not rejected and safety_ok and kind_ok
     else:
-        row["pass"] = answer.abstained and safety_ok
+        row["pass"] = answer.abstained and safety_ok and kind_ok
     if case.reference_answer:
         said = " ".join(c.quote for c in answer.citations) if not answer.abstained else answer.answer
         row["token_f1"] = m.token_f1(said, case.reference_answer)
@@ -186,6 +198,41 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
         row["similarity"] = float(np.dot(vectors[0], vectors[1]))
         row["answer"] = said
     return row
+
+
+def _replay(assistant: Assistant, questions, k: int) -> list[Turn]:
+    """The conversation before a question: each earlier question answered in turn."""
+    turns: list[Turn] = []
+    for question in questions:
+        answer = assistant.ask(question, k=k, history=turns)
+        turns.append(Turn(question, answer.reading, tuple((c.article_id, c.start, c.end) for c in answer.citations)))
+    return turns
+
+
+def _score_reading(assistant: Assistant, case: EvalCase, answer, reading, row: dict) -> bool:
+    """For a set with `answer_kind`: was the question read as it must be (kind, article), is
+    every quote from the named article, is a topic the article doesn't cover said so with the
+    articles that do, and does an answer across the articles name exactly those `lookup` finds."""
+    if case.answer_kind is None:
+        return True
+    ok = row["kind_ok"] = answer.kind == case.answer_kind
+    row["filter_ok"] = reading.article_id == case.article_filter
+    ok = ok and row["filter_ok"]
+    if case.article_filter and answer.citations:
+        row["named_only"] = all(c.article_id == case.article_filter for c in answer.citations)
+        ok = ok and row["named_only"]
+    if case.article_filter and not case.answerable:
+        row["not_covered_said"] = answer.abstained and set(answer.covered_by) == set(case.expected_articles)
+        ok = ok and row["not_covered_said"]
+    if reading.kind == "across" and not answer.abstained and reading.follow_up != "more":
+        found = assistant.find_mentions(reading.topic or reading.question)
+        row["across_as_lookup"] = {c.article_id for c in answer.citations} == {a.article_id for a in found.articles}
+        ok = ok and row["across_as_lookup"]
+    if reading.kind == "summary" and not answer.abstained:
+        starts = [(c.article_id, c.start) for c in answer.citations]
+        row["summary_in_order"] = starts == sorted(starts, key=lambda s: (assistant.article_ids.index(s[0]), s[1]))
+        ok = ok and row["summary_in_order"]
+    return ok
 
 
 def _document_row(assistant: Assistant, case: EvalCase, k: int) -> dict:
@@ -259,6 +306,9 @@ def _aggregate(rows: list[dict], k: int, unit: str) -> dict[str, float | None]:
         out["declined_unanswerable"] = _mean(float(r["abstained"]) for r in unanswerable)
         out["wrongly_declined"] = _mean(float(r["abstained"]) for r in answerable)
         out.update(safety_metrics(rows))
+    if any("kind_ok" in r for r in rows):  # questions about the articles and follow-ups
+        for name in ("kind_ok", "filter_ok", "named_only", "not_covered_said", "across_as_lookup", "summary_in_order"):
+            out[name] = _mean(float(r[name]) for r in rows if name in r)
     out["pass_rate"] = _mean(float(r["pass"]) for r in rows)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = m.percentile(latencies, 0.5)

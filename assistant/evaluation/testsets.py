@@ -7,7 +7,13 @@ JSON Lines, one question a line:
 for a thumbs-down. `concern` (optional): the danger a question discloses, "abuse", "self_harm",
 "child", "harm_to_others" (a list or "|"-separated when several), or "none"; a set with this column
 is scored on the safety layer too (recall per concern, false alarms). `split` (optional): "tune" or
-"heldout"; `closer eval FILE --split heldout` keeps only that part. A question with neither expected articles nor quotes is not judged on retrieval,
+"heldout"; `closer eval FILE --split heldout` keeps only that part.
+Questions about the articles themselves and conversations (optional columns): `answer_kind`, the
+kind the answer must be ("advice", "article", "across", "summary", "follow_up", "declined");
+`article_filter`, the article it must be answered from (null: none); `history`, the questions
+asked before it in the same conversation (a list). For a question about one article that the
+article doesn't cover (`answerable: false`), `expected_articles` are the articles that do, which
+the answer must name. A question with neither expected articles nor quotes is not judged on retrieval,
 only on whether it is answered and on what it must not cite.
 CSV: the same columns; lists separated by "|" (or written as JSON lists).
 BEIR: a folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv (retrieval metrics only).
@@ -53,6 +59,9 @@ class EvalCase:
     line: int | None = None
     concerns: tuple[str, ...] | None = None  # None: the set says nothing of safety; (): no concern
     split: str | None = None
+    answer_kind: str | None = None  # the kind the answer must be (assistant/records.py Answer.kind)
+    article_filter: str | None = None  # the article the answer must come from
+    history: tuple[str, ...] = ()  # the conversation's questions before this one
 
     @property
     def judged(self) -> bool:
@@ -87,7 +96,7 @@ class EvalSet:
         """Refuse expected article ids that the index does not hold, naming the line."""
         known = set(valid)
         for case in self.cases:
-            for article_id in case.expected_articles:
+            for article_id in case.expected_articles + ((case.article_filter,) if case.article_filter else ()):
                 if article_id not in known:
                     raise TestSetError(self.source, f"unknown article id {article_id!r} in question {case.id!r}; "
                                                     f"valid ids: {', '.join(valid)}", case.line)
@@ -184,7 +193,9 @@ def _case(record: dict, path: Path, line: int) -> EvalCase:
         expected_quotes=_as_list(record.get("expected_quotes"), path, line, "expected_quotes", separator="|"),
         rejected_quotes=_as_list(record.get("rejected_quotes"), path, line, "rejected_quotes", separator="|"),
         reference_answer=ref if isinstance(ref, str) else None, kind=record.get("kind") or None, line=line,
-        concerns=concerns, split=str(split) if split else None)
+        concerns=concerns, split=str(split) if split else None,
+        answer_kind=record.get("answer_kind") or None, article_filter=record.get("article_filter") or None,
+        history=_as_list(record.get("history"), path, line, "history", separator="|"))
 
 
 def _read_jsonl(path: Path) -> list[EvalCase]:

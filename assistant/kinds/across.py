@@ -18,7 +18,8 @@ def answer(assistant, reading, *, k: int = 5):
     citations = []
     for article_mentions in found.articles:
         article = assistant.article(article_mentions.article_id)
-        chosen = best_mentions(article.article_id, article_mentions.mentions, PER_ARTICLE, reading.excluded)
+        chosen = best_mentions(article.article_id, article_mentions.mentions, PER_ARTICLE, reading.excluded,
+                                assistant.index)
         if not chosen:
             continue
         lines.append(header(article))

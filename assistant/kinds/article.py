@@ -38,7 +38,8 @@ def answer(assistant, reading, *, k: int = 5):
     if topic and len(topic.split()) <= MAX_TOPIC_WORDS:
         found = assistant.find_mentions(topic)
         here = next((a for a in found.articles if a.article_id == article.article_id), None)
-        mentions = best_mentions(article.article_id, here.mentions, MAX_QUOTES, reading.excluded) if here else []
+        mentions = best_mentions(article.article_id, here.mentions, MAX_QUOTES, reading.excluded,
+                                  assistant.index) if here else []
         if not mentions:
             if more and here is not None:
                 return Answer(reading.question, True, NOTHING_MORE, [], [], 0.0)

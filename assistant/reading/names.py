@@ -39,6 +39,7 @@ DESCRIPTION = re.compile(rf"\b{_DETERMINER}\s+(?:article|piece|one|blog|post|gui
 _FILLER = {"the", "a", "an", "that", "this", "of", "from", "by", "on", "in", "about", "whole", "first", "last",
            "other", "same", "single", "short", "long", "one", "article", "piece", "blog", "post", "guide",
            "site", "website", "page", "text", "source", "document", "doc"}
+_TELLING_NOUNS = {"blog", "blog post", "post", "guide", "site", "website"}
 _PLURAL = re.compile(r"\b(?:articles|pieces|blogs|posts|guides|ones|sources|documents)\b", re.IGNORECASE)
 
 
@@ -118,7 +119,10 @@ class ArticleNames:
             words = match.group(1)
             if _PLURAL.search(match.group(0)) and not words.strip():
                 continue
-            article_id = self._by_words(words) or self._by_proper(words)
+            # The noun counts too when it says something ("the relationship *blog*", "the untitled
+            # *guide*"), but it never names an article alone ("the guide").
+            noun = match.group(0)[match.end(1) - match.start(0):]
+            article_id = self._by_words(words, noun) or self._by_proper(words)
             if article_id:
                 return Named(article_id, match.group(0).strip(), "mention")
         for match in POSSESSIVE.finditer(question):
@@ -140,10 +144,12 @@ class ArticleNames:
         found = {self.proper[w.casefold().strip("’'")] for w in _words(words) if w.casefold().strip("’'") in self.proper}
         return found.pop() if len(found) == 1 else None
 
-    def _by_words(self, words: str) -> str | None:
+    def _by_words(self, words: str, noun: str = "") -> str | None:
         terms = set(tokenize([" ".join(w for w in _words(words) if w.casefold() not in _FILLER)])[0]) - self.shared
         if not terms:
             return None
+        if noun.strip().casefold() in _TELLING_NOUNS:
+            terms |= set(tokenize([noun])[0])
         scores = {a: len(terms & t) for a, t in self.name_terms.items()}
         best = max(scores.values())
         winners = [a for a, s in scores.items() if s == best]

@@ -54,6 +54,7 @@ TOPIC = re.compile(
     r"deal with|deals with|touch on|touches on|explain|explains)\s+(?P<b>.+)$|"
     r"\b(?:compare|comparison of)\s+(?:what (?:they|the articles|the \w+ articles) (?:say|said) )?"
     r"(?:about |on |of )?(?P<c>.+)$|"
+    r"^(?:is|are|was|were)\s+(?P<e>.+?)\s+(?:covered|mentioned|discussed|addressed|talked about)\b|"
     r"\b(?:about|on|regarding|concerning)\s+(?P<d>[^,]+)$", re.IGNORECASE)
 MORE = re.compile(
     r"^(?:(?:ok(?:ay)?|thanks|great|and|so|yes|yeah|hmm)[,!.]?\s+)*(?:(?:can|could|would) you |please )?"
@@ -129,11 +130,18 @@ def _clean_topic(text: str | None) -> str | None:
 
 def topic_of(question: str, named: Named | None = None) -> str | None:
     """The topic a question asks about ("technology" in "What does X say about technology?")."""
-    text = question.replace(named.words, " ") if named else question
+    text = question
+    if named:
+        # The topic is what the article is asked about: it comes after the words naming it
+        # ("What does the KMA article say about X"), not before ("Does my insurance cover X with Remainly?").
+        at = question.find(named.words)
+        text = question[at + len(named.words):] if at >= 0 else question.replace(named.words, " ")
     text = re.sub(r"\s+", " ", text).strip()
     match = TOPIC.search(text)
     if not match:
         return None
+    if match.group("e"):  # "Is stress covered in any of them?"
+        return _clean_topic(match.group("e"))
     topic = next(g for g in match.groups() if g)
     # "... say about technology in the KMA article" : the article's words are gone already.
     topic = re.split(r"\s+(?:in|from|according to)\s+(?:the|that|this|each|all)\b", topic)[0]
@@ -156,7 +164,7 @@ def without_name(question: str, named: Named | None) -> str:
     if named is None:
         return question
     text = question.replace(named.words, " ")
-    text = re.sub(r"\b(?:in|from|according to|by|of)\s+(?=[,?.!]|\s*$)", " ", text, flags=re.I)
+    text = re.sub(r"\b(?:in|from|according to|by|of|with|at)\s+(?=[,?.!]|\s*$)", " ", text, flags=re.I)
     text = re.sub(r"\s+", " ", text).strip(" ,;:")
     return text
 
