@@ -128,11 +128,50 @@ def ask(settings: Settings, question: str, k: int, article_id: str | None, as_js
             continue
         if len(questions) > 1:
             click.echo(("\n" if i else "") + f"Q: {q}")
-        click.echo(answer.answer)
-        if answer.citations:
-            click.echo("\nSources:")
-            for citation in answer.citations:
-                click.echo(format_source(citation))
+        _print_answer(answer)
+
+
+def _print_answer(answer) -> None:
+    click.echo(answer.answer)
+    if answer.citations:
+        click.echo("\nSources:")
+        for citation in answer.citations:
+            click.echo(format_source(citation))
+
+
+@cli.command()
+@data_options
+@click.option("--k", "k", default=5, show_default=True, type=click.IntRange(1, 50),
+              help="How many passages to retrieve.")
+@click.option("--json", "as_json", is_flag=True, help="Print each answer as JSON, one object a line.")
+def chat(settings: Settings, k: int, as_json: bool):
+    """A conversation in the terminal: a follow-up ("tell me more", "and in the Remainly
+    article?") is read with the questions before it. One question a line; an empty line, `quit`
+    or end of input (Ctrl-D) ends it."""
+    from .conversation import Conversation
+
+    conversation = Conversation(_open(settings))
+    interactive = sys.stdin.isatty()
+    if interactive:
+        click.echo("Ask about relationships and emotional intimacy; an empty line ends the chat.", err=True)
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except EOFError:
+            break
+        question = line.strip()
+        if not question or question.casefold() in ("quit", "exit", "bye"):
+            break
+        try:
+            answer = conversation.ask(question, k=k)
+        except BadRequest as exc:
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        if as_json:
+            _emit_json(answer.to_dict())
+        else:
+            _print_answer(answer)
+            click.echo()
 
 
 @cli.command()
@@ -151,6 +190,7 @@ def lookup(settings: Settings, topic: str, article_id: str | None, as_json: bool
         return
     if result.safety is not None:
         click.echo(result.safety.text() + "\n")
+    click.echo(result.lead + "\n")
     for article in result.articles:
         count = len(article.mentions)
         click.echo(f"{article.title} — {article.publisher or 'unknown publisher'} "

@@ -18,6 +18,7 @@ from index import CachedEmbedder, Embedder, IndexNotFound, IndexSettings, index_
 from ingest import INGEST_VERSION, ArticleMeta, CorpusReport, IngestError, Skipped, ingest_text
 
 from ..compose import leans_back
+from ..conversation import Conversation
 from ..reading import Turn
 from ..safety import CONCERNS
 from ..service import Assistant
@@ -202,11 +203,7 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
 
 def _replay(assistant: Assistant, questions, k: int) -> list[Turn]:
     """The conversation before a question: each earlier question answered in turn."""
-    turns: list[Turn] = []
-    for question in questions:
-        answer = assistant.ask(question, k=k, history=turns)
-        turns.append(Turn(question, answer.reading, tuple((c.article_id, c.start, c.end) for c in answer.citations)))
-    return turns
+    return Conversation.replay(assistant, list(questions), k=k).turns
 
 
 def _score_reading(assistant: Assistant, case: EvalCase, answer, reading, row: dict) -> bool:

@@ -1,6 +1,7 @@
 """A question across the articles ("What do the articles say about betrayal?", "Which articles
 talk about technology?", a bare topic): per article, as `closer lookup` finds them, with the same
-count in the lead line (one code path: `Assistant.find_mentions`)."""
+count in the lead line (one code path: `Assistant.find_mentions`). The articles come best first
+(by their closest mention), each with its best quotes, best first."""
 
 from __future__ import annotations
 
@@ -16,14 +17,17 @@ def answer(assistant, reading, *, k: int = 5):
     found = assistant.find_mentions(topic)
     lines = [found.lead]
     citations = []
-    for article_mentions in found.articles:
+    # The article that speaks to the topic most closely comes first, and its closest quote, as in
+    # every answer.
+    ranked = sorted(found.articles, key=lambda a: -max((m.score for m in a.mentions), default=0.0))
+    for article_mentions in ranked:
         article = assistant.article(article_mentions.article_id)
         chosen = best_mentions(article.article_id, article_mentions.mentions, PER_ARTICLE, reading.excluded,
                                 assistant.index)
         if not chosen:
             continue
         lines.append(header(article))
-        for m in chosen:
+        for m in sorted(chosen, key=lambda m: -m.score):
             c = citation(assistant.index, len(citations) + 1, article.article_id, m.section, m.start, m.end, m.score)
             citations.append(c)
             lines.append(f"“{c.quote}” [{c.n}]")

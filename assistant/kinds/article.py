@@ -50,12 +50,14 @@ def answer(assistant, reading, *, k: int = 5):
         lead = f"{'More on' if more else 'On'} “{topic}”, in {label}:"
         return Answer(reading.question, False, _with_quotes(lead, citations), citations, [],
                       max(m.score for m in mentions))
-    result = retrieve_and_compose(assistant, reading.question, k=k, article_ids=[article.article_id],
+    # Asked as written (the article's name included): the filter, not the wording, keeps it to one article.
+    asked = reading.question
+    result = retrieve_and_compose(assistant, asked, k=k, article_ids=[article.article_id],
                                   excluded=reading.excluded)
     if result.abstained:
         if more:
             return replace(result, answer=NOTHING_MORE, citations=[], nearby=[])
-        elsewhere = retrieve_and_compose(assistant, reading.question, k=k)
+        elsewhere = retrieve_and_compose(assistant, asked, k=k)
         others = [] if elsewhere.abstained else list(dict.fromkeys(
             c.article_id for c in elsewhere.citations if c.article_id != article.article_id))
         declined = _not_covered(assistant, reading, label, others, "answer this")

@@ -193,10 +193,8 @@ def read_question(question: str, names: ArticleNames, history: list[Turn] | None
     if chosen is None and ACROSS.search(question):
         return Reading("across", question, topic=topic_of(question) or _clean_topic(question))
     if chosen is not None:
-        topic = topic_of(question, named)
-        rest = without_name(question, named)
-        return Reading("article", rest if topic is None and rest and _has_content(rest) else question, topic=topic,
-                       article_id=chosen, named=named.words if named else None)
+        return Reading("article", question, topic=topic_of(question, named), article_id=chosen,
+                       named=named.words if named else None)
     if is_bare_topic(question):
         return Reading("across", question, topic=_clean_topic(question))
     return Reading("advice", question)

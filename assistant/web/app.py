@@ -10,9 +10,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from ..conversation import Conversation, questions_of
 from ..documents import MAX_UPLOAD_BYTES, check_upload
 from ..errors import BadRequest
 from ..feedback import FeedbackStore
+from ..reading import Turn
 from ..service import Assistant
 from ..settings import Settings
 from . import render
@@ -74,6 +76,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
                         gr.Markdown("### Sources")
                         sources = gr.HTML(render.sources_html(None, None), elem_id="sources")
                 answers = gr.State({})
+                turns = gr.State([])  # the conversation so far, as assistant/reading Turn records
                 last_rating = gr.State(None)
 
             # ---- Look up ----------------------------------------------------------------------
@@ -143,13 +146,16 @@ def build_app(loader: AssistantLoader, settings: Settings):
             return (gr.Dropdown(choices=choices), gr.Dropdown(choices=choices),
                     render.article_rows(assistant.index), gr.Dropdown(choices=choices[1:]), loader.status())
 
-        def respond(message: str, history: list, article_id: str, answers: dict):
+        def respond(message: str, history: list, article_id: str, answers: dict, turns: list):
             history = list(history or [])
             history.append({"role": "user", "content": render.as_text(message or "")})
             shown = gr.HTML()
             try:
                 assistant = loader.get()
-                answer = assistant.ask(message, article_id=article_id or None)
+                # A follow-up is read with the turns before it (assistant/conversation.py).
+                conversation = Conversation(assistant, [Turn.from_dict(t) for t in turns or []])
+                answer = conversation.ask(message or "", article_id=article_id or None)
+                turns = [t.to_dict() for t in conversation.turns]
                 reply = render.chat_message(answer)
                 shown = render.sources_html(answer, assistant.index)
                 answers = {**answers, str(len(history)): {"answer": answer.to_dict(), "filter": article_id or None}}
@@ -158,7 +164,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
             except Exception as exc:  # the model or index could not load: say so in the chat
                 reply = render.as_text(f"closer could not answer: {_reason(exc)}")
             history.append({"role": "assistant", "content": reply})
-            return "", history, shown, answers
+            return "", history, shown, answers, turns
 
         def rate(answers: dict, data: gr.LikeData):
             record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
@@ -251,8 +257,9 @@ def build_app(loader: AssistantLoader, settings: Settings):
                           show_progress="hidden", api_visibility="private")
         app.load(corpus_views, outputs=[chat_filter, lookup_filter, articles_table, article_picker, status],
                  api_visibility="private")
-        question.submit(respond, [question, chatbot, chat_filter, answers], [question, chatbot, sources, answers],
-                        api_visibility="private")
+        question.submit(respond, [question, chatbot, chat_filter, answers, turns],
+                        [question, chatbot, sources, answers, turns], api_visibility="private")
+        chatbot.clear(lambda: ([], {}), outputs=[turns, answers], api_visibility="private")
         chatbot.like(rate, [answers], [feedback_note, last_rating], concurrency_limit=None,
                      api_visibility="private")
         comment_button.click(save_comment, [comment, last_rating], [feedback_note, comment], api_visibility="private")
@@ -271,9 +278,13 @@ def build_app(loader: AssistantLoader, settings: Settings):
                             api_visibility="private")
 
         # For programs: the answer as the JSON of `closer ask --json`.
-        def ask(question: str, article_id: str = "") -> dict:
-            """Answer a question with quotes from the articles (the JSON of `closer ask --json`)."""
-            return loader.get().ask(question, article_id=article_id or None).to_dict()
+        def ask(question: str, article_id: str = "", history: list | None = None) -> dict:
+            """Answer a question with quotes from the articles (the JSON of `closer ask --json`).
+            `history`: the conversation so far, oldest first (questions, or earlier answers'
+            JSON, or chat messages), so that a follow-up keeps its subject."""
+            assistant = loader.get()
+            conversation = Conversation.replay(assistant, questions_of(history))
+            return conversation.ask(question, article_id=article_id or None).to_dict()
 
         gr.api(ask, api_name="ask")
     return app
