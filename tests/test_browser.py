@@ -177,6 +177,27 @@ def test_article_filter_answers_from_that_article_only(page, tmp_path):
     shot(page, tmp_path, "chat-filtered")
 
 
+def test_questions_about_the_articles_and_a_follow_up_in_the_chat(page, tmp_path):
+    ask(page, "What does the KMA Therapy article say about technology?")
+    sources = page.locator("#sources .closer-source").all_inner_texts()
+    assert sources and all("KMA Therapy" in s for s in sources)
+    assert "discovery call" not in page.inner_text("#sources")
+    ask(page, "betrayal")
+    reply = page.locator("#chatbot [data-testid='bot']").last.inner_text()
+    assert "Three of the five articles speak to “betrayal”" in reply
+    assert len({s.split("—")[1].split(",")[0].strip() for s in page.locator("#sources .closer-source")
+                .all_inner_texts()}) == 3
+    ask(page, "Summarize the Remainly article")
+    reply = page.locator("#chatbot [data-testid='bot']").last.inner_text()
+    assert "What is emotional intimacy?" in reply and "main sections" in reply
+    ask(page, "and what about the coaching blog?")
+    reply = page.locator("#chatbot [data-testid='bot']").last.inner_text()
+    assert "couples-coaching blog" in reply and "main sections" in reply  # the summary, of another article
+    sources = page.locator("#sources .closer-source").all_inner_texts()
+    assert sources and all("couples-coaching blog" in s for s in sources)
+    shot(page, tmp_path, "chat-follow-up")
+
+
 def test_lookup_betrayal_in_the_kma_article(page, tmp_path):
     page.get_by_role("tab", name="Look up").click()
     page.fill("#lookup-topic textarea", "betrayal")

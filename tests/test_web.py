@@ -155,6 +155,11 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real):
         assert not record["abstained"] and record["citations"][0]["article_id"] == KMA
         assert record["citations"][0]["quote"] == assistant_real.article(KMA).text[
             record["citations"][0]["start"]:record["citations"][0]["end"]]
+        # A follow-up with the conversation so far keeps its subject.
+        follow = client.predict("and what does the Remainly article say?", "",
+                                ["How do couples rebuild trust after betrayal?"], api_name="/ask")
+        assert follow["kind"] == "follow_up" and follow["article_filter"] == "003_8433d8bc51077bda"
+        assert follow["citations"] and all(c["article_id"] == "003_8433d8bc51077bda" for c in follow["citations"])
         # Many users at once: the queue serves each in turn (two at a time), none is dropped.
         questions = ["How can I listen better to my partner?", "Is technology harming our connection?"] * 6
         jobs = [client.submit(q, "", api_name="/ask") for q in questions]
