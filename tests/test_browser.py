@@ -205,7 +205,7 @@ def test_lookup_betrayal_in_the_kma_article(page, tmp_path):
     page.click("#lookup-button")
     page.wait_for_selector("#lookup-result mark")
     result = page.inner_text("#lookup-result")
-    assert "about “betrayal” in 1 article" in result and "KMA Therapy" in result
+    assert "The article speaks to “betrayal”." in result and "in 1 article." in result and "KMA Therapy" in result
     assert any("betrayal" in m.lower() for m in page.locator("#lookup-result mark").all_inner_texts())
     shot(page, tmp_path, "lookup")
 

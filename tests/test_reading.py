@@ -74,6 +74,11 @@ def test_ordinary_words_name_no_article(names, question):
     ("How do couples rebuild trust after betrayal?", "advice", None, None),
     ("My husband barely talks to me", "advice", None, None),  # short, but a sentence, not a topic
     ("Does my insurance cover online sessions with Remainly?", "article", "rem", None),  # no "cover X" topic
+    # Words of these kinds in their ordinary sense: a comparison that isn't of the articles, a
+    # report named "Summary".
+    ("How do the fees at private schools compare to those at other schools?", "advice", None, None),
+    ("What does the Summary for Policymakers say humans are doing to the climate?", "advice", None, None),
+    ("Give me an overview of the coaching blog", "summary", "coach", None),
 ])
 def test_each_kind_is_read_with_its_article_and_topic(names, question, kind, article, topic):
     reading = read_question(question, names)

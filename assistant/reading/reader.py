@@ -29,8 +29,9 @@ MAX_BARE_TOPIC_WORDS = 4
 
 _ARTICLE_NOUN = r"(?:article|piece|blog|post|guide|one|page|site|text|source)"
 SUMMARY = re.compile(
-    r"\b(?:summar(?:y|ise|ize|ized|ised|izing|ising)|sum (?:it |this |that |them )?up|overview|gist|tl;?\s?dr|"
-    r"in a nutshell|outline|(?:main|key|central) (?:points?|ideas?|takeaways?|messages?|arguments?|themes?|sections?)|"
+    r"\b(?:summar(?:ise|ize|ized|ised|izing|ising)|sum (?:it |this |that |them )?up|tl;?\s?dr|in a nutshell|"
+    # the noun as a request ("an overview of …", "give me a summary"), not a name ("the Summary for Policymakers")
+    r"(?:summary|overview|gist|outline|rundown|recap)(?=\s+of\b|\s+please\b|\s*[?.!]*\s*$)|(?:main|key|central) (?:points?|ideas?|takeaways?|messages?|arguments?|themes?|sections?)|"
     rf"what(?:'s|’s| is| are) (?:it|they|(?:the|this|that|each|every) [^?]{{0,60}}?{_ARTICLE_NOUN}s?) (?:mainly |really |all )?about"
     rf"|what do(?:es)? (?:it|(?:the|this|that) [^?]{{0,60}}?{_ARTICLE_NOUN}s?) (?:mainly |generally )?(?:cover|discuss))\b",
     re.IGNORECASE)
@@ -41,7 +42,8 @@ ACROSS = re.compile(
     r"(?:what|how) do(?:es)? (?:the|these|all the|all|your|those|all of the|all five|the five) (?:\w+ )?"
     r"(?:articles|sources|pieces)\b|"
     r"(?:do|does|did|is|are) (?:any|all|each|either|none|some) (?:of )?(?:the |these |your )?(?:articles|sources)\b|"
-    r"\bcompare\b|\bcomparison\b|"
+    r"compar(?:e|ing|ison of) (?:what (?:they|the articles|the \w+ articles|each (?:article|one)) (?:say|said|write)|"
+    r"(?:the|these|all the|all) (?:\w+ )?articles|them)\b|"
     r"(?:across|in|from|among) (?:all |each of |every one of |any of )?(?:the|these|your|all) (?:\w+ )?articles\b|"
     r"(?:each|every|any) (?:single )?article\b|the articles (?:say|talk|mention|discuss|cover|agree|differ))",
     re.IGNORECASE)

@@ -163,8 +163,9 @@ def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
     total = sum(len(p) for _, sections in grouped for p in sections.values())
     covering = len(grouped)
     parts = [safety_html(result.safety)] if result.safety is not None else []
-    parts += [f"<div class='closer-count'>{total} passage{'s' if total != 1 else ''} about “{esc(result.topic)}” "
-             f"in {covering} article{'s' if covering != 1 else ''}</div>"]
+    # The same count as `closer lookup` and the chat's answers across the articles (LookupResult.lead).
+    parts += [f"<div class='closer-count'>{esc(result.lead)} {total} passage{'s' if total != 1 else ''} "
+              f"in {covering} article{'s' if covering != 1 else ''}.</div>"]
     for found, sections in grouped:
         article = index.articles[found.article_id]
         count = sum(len(p) for p in sections.values())
