@@ -56,6 +56,7 @@ def test_an_article_is_named_by_its_own_metadata(names, question, expected):
     "Which blog should I read about the breakup article my friend sent?",
     "I followed the guide my therapist gave me. Is that enough?",  # "the guide" alone names none
     "What does the emotional intimacy article say?",  # words every article's name holds
+    "I feel alone and that i have no one. How can I be happy alone?",  # "that … one", not an article
 ])
 def test_ordinary_words_name_no_article(names, question):
     assert names.find(question) is None
@@ -79,6 +80,13 @@ def test_ordinary_words_name_no_article(names, question):
     ("How do the fees at private schools compare to those at other schools?", "advice", None, None),
     ("What does the Summary for Policymakers say humans are doing to the climate?", "advice", None, None),
     ("Give me an overview of the coaching blog", "summary", "coach", None),
+    ("What was the main idea of James Hutton's paper?", "advice", None, None),
+    ("What are the main points?", "summary", None, None),
+    ("What's Thomas Piketty's job?", "advice", None, None),  # short, but a question
+    ("Cypiddids are not what?", "advice", None, None),
+    ("My girlfriend reads every article about the case. How do I change the subject?", "advice", None, None),
+    ("Co-parenting apps? Which ones are good and actually get used by both parents?", "advice", None, None),
+    ("Which one talks about technology?", "across", None, "technology"),
 ])
 def test_each_kind_is_read_with_its_article_and_topic(names, question, kind, article, topic):
     reading = read_question(question, names)

@@ -39,6 +39,10 @@ DESCRIPTION = re.compile(rf"\b{_DETERMINER}\s+(?:article|piece|one|blog|post|gui
 _FILLER = {"the", "a", "an", "that", "this", "of", "from", "by", "on", "in", "about", "whole", "first", "last",
            "other", "same", "single", "short", "long", "one", "article", "piece", "blog", "post", "guide",
            "site", "website", "page", "text", "source", "document", "doc"}
+# Function words of titles ("Does Your Relationship Have …") name nothing.
+_FUNCTION_WORDS = {"a", "an", "the", "of", "in", "on", "to", "for", "and", "or", "with", "is", "are", "was", "do",
+                   "does", "did", "have", "has", "had", "what", "why", "how", "when", "who", "your", "you", "my",
+                   "our", "we", "i", "it", "its", "can", "should", "will", "no", "not", "be", "that", "this"}
 _TELLING_NOUNS = {"blog", "blog post", "post", "guide", "site", "website"}
 _PLURAL = re.compile(r"\b(?:articles|pieces|blogs|posts|guides|ones|sources|documents)\b", re.IGNORECASE)
 
@@ -74,6 +78,10 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[A-Za-z][\w’'&-]*", text or "")
 
 
+def _content(text: str) -> str:
+    return " ".join(w for w in _words(text) if w.casefold() not in _FUNCTION_WORDS)
+
+
 def short_name(article: Article) -> str:
     """How an answer names an article: “Title” (Publisher)."""
     return f"“{article.title}” ({article.publisher})" if article.publisher else f"“{article.title}”"
@@ -98,8 +106,8 @@ class ArticleNames:
                 folded = word.casefold().strip("’'")
                 if word[:1].isupper() and folded not in lower_words and len(folded) > 1:
                     owners.setdefault(folded, set()).add(article_id)
-            self.name_terms[article_id] = set(tokenize([metadata])[0])
-            self.title_terms[article_id] = set(tokenize([article.title or ""])[0])
+            self.name_terms[article_id] = set(tokenize([_content(metadata)])[0])
+            self.title_terms[article_id] = set(tokenize([_content(article.title or "")])[0])
             self.heading_terms[article_id] = [(s.level, set(t)) for s, t in
                                               zip(article.sections, tokenize([s.title for s in article.sections]))] \
                 if article.sections else []
@@ -145,7 +153,8 @@ class ArticleNames:
         return found.pop() if len(found) == 1 else None
 
     def _by_words(self, words: str, noun: str = "") -> str | None:
-        terms = set(tokenize([" ".join(w for w in _words(words) if w.casefold() not in _FILLER)])[0]) - self.shared
+        terms = set(tokenize([_content(" ".join(w for w in _words(words) if w.casefold() not in _FILLER))])[0]) \
+            - self.shared
         if not terms:
             return None
         if noun.strip().casefold() in _TELLING_NOUNS:

@@ -26,6 +26,8 @@ from .names import ArticleNames, Named
 
 KINDS = ("advice", "article", "across", "summary")
 MAX_BARE_TOPIC_WORDS = 4
+MAX_BARE_SUMMARY_WORDS = 5
+_ABOUT_ARTICLES = re.compile(r"\b(?:articles|sources|pieces|readings|them all|all of them)\b", re.IGNORECASE)
 
 _ARTICLE_NOUN = r"(?:article|piece|blog|post|guide|one|page|site|text|source)"
 SUMMARY = re.compile(
@@ -36,16 +38,18 @@ SUMMARY = re.compile(
     rf"|what do(?:es)? (?:it|(?:the|this|that) [^?]{{0,60}}?{_ARTICLE_NOUN}s?) (?:mainly |generally )?(?:cover|discuss))\b",
     re.IGNORECASE)
 ACROSS = re.compile(
-    r"\b(?:(?:which|what) (?:of (?:the|these) )?(?:articles|ones|sources|pieces)\b|"
-    r"which (?:article|one|source)s?\b(?=.*\b(?:say|says|talk|talks|mention|mentions|discuss|discusses|cover|covers|"
-    r"speak|speaks|address|addresses)\b)|"
+    r"\b(?:(?:which|what) (?:of (?:the|these) )?(?:articles|sources|pieces)\b|"
+    r"which (?:article|one|source)s?\b(?=[^.?!]{0,30}\b(?:say|says|talk|talks|mention|mentions|discuss|discusses|"
+    r"cover|covers|speak|speaks|address|addresses)\b)|"
     r"(?:what|how) do(?:es)? (?:the|these|all the|all|your|those|all of the|all five|the five) (?:\w+ )?"
     r"(?:articles|sources|pieces)\b|"
     r"(?:do|does|did|is|are) (?:any|all|each|either|none|some) (?:of )?(?:the |these |your )?(?:articles|sources)\b|"
     r"compar(?:e|ing|ison of) (?:what (?:they|the articles|the \w+ articles|each (?:article|one)) (?:say|said|write)|"
     r"(?:the|these|all the|all) (?:\w+ )?articles|them)\b|"
     r"(?:across|in|from|among) (?:all |each of |every one of |any of )?(?:the|these|your|all) (?:\w+ )?articles\b|"
-    r"(?:each|every|any) (?:single )?article\b|the articles (?:say|talk|mention|discuss|cover|agree|differ))",
+    r"(?:in|from|does|do|did|of) (?:each|every|any) (?:single )?article\b|"
+    r"(?:each|every|any) article (?:says?|talks?|mentions?|discuss(?:es)?|covers?)\b|"
+    r"the articles (?:say|talk|mention|discuss|cover|agree|differ))",
     re.IGNORECASE)
 # What a question asks about: "say (anything) about X", "mention X", "talk about X", "on X".
 TOPIC = re.compile(
@@ -155,7 +159,8 @@ def is_bare_topic(question: str) -> bool:
     words = re.findall(r"[\w’'-]+", question.casefold())
     if not words or len(words) > MAX_BARE_TOPIC_WORDS or not tokenize([question])[0]:
         return False
-    if any(w.replace("’", "'") in _PRONOUNS for w in words) or words[0] in _ASKING:
+    words = [re.sub(r"['’]s$", "", w) for w in words]  # "what's", "Piketty's"
+    if any(w.replace("’", "'") in _PRONOUNS or w in _ASKING for w in words):
         return False
     return not re.search(r"[.!;]\s*\S", question)
 
@@ -190,7 +195,10 @@ def read_question(question: str, names: ArticleNames, history: list[Turn] | None
         follow = _follow_up(question, named, history)
         if follow is not None:
             return follow
-    if SUMMARY.search(question):
+    if SUMMARY.search(question) and (chosen is not None or _ABOUT_ARTICLES.search(question)
+                                     or len(question.split()) <= MAX_BARE_SUMMARY_WORDS):
+        # Naming no article, a summary is of the articles ("Summarise the articles", "main
+        # points?"), not of whatever a longer question mentions ("the main idea of Hutton's paper").
         return Reading("summary", question, article_id=chosen, named=named.words if named else None)
     if chosen is None and ACROSS.search(question):
         return Reading("across", question, topic=topic_of(question) or _clean_topic(question))
