@@ -23,7 +23,7 @@ from .questions import asking_sentences
 from .reading import ArticleNames, Reading, Turn, read_question
 from .records import Answer, LookupResult
 from .retrieval import retrieve
-from .safety import SafetyLayer
+from .safety import Assessment, SafetyLayer
 from .settings import Settings
 
 
@@ -127,7 +127,11 @@ class Assistant:
         """How `question` is read, with the conversation so far: its kind, article, topic."""
         if article_id is not None:
             self.article(article_id)  # an unknown id is refused, naming the valid ones
-        return read_question(question, self.names, history, article_id)
+        reading = read_question(question, self.names, history, article_id)
+        assessment = self.safety.assess(question)
+        if not assessment.flagged and reading.follow_up:  # "tell me more" after a disclosure
+            assessment = self.safety.assess(reading.question)
+        return replace(reading, concerns=assessment.concerns)
 
     def ask(self, question: str, *, k: int = 5, article_id: str | None = None,
             history: list[Turn] | None = None) -> Answer:
@@ -146,11 +150,8 @@ class Assistant:
         """The answer to a question as read, through the safety layer."""
         from .kinds import compose
 
-        assessment = self.safety.assess(question)
-        if not assessment.flagged and reading.follow_up:  # "tell me more" after a disclosure
-            assessment = self.safety.assess(reading.question)
         answer = replace(compose(self, reading, k=k), question=question, reading=reading)
-        return self.safety.guard(answer, assessment)
+        return self.safety.guard(answer, Assessment(concerns=reading.concerns))
 
     def find_mentions(self, topic: str, *, article_ids: list[str] | None = None) -> LookupResult:
         """Every passage of each article (or of `article_ids`) that speaks to `topic`, before the
@@ -199,7 +200,8 @@ class Assistant:
             self._adapter = adapter if adapter.model_id == getattr(self.embedder, "model_id", None) else None
         return self._adapter
 
-    def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None) -> Answer:
+    def compose(self, question: str, vector, hits: list, *, articles_searched: int | None = None,
+                reading: Reading | None = None) -> Answer:
         """The answer to `question` from retrieved `hits`.
 
         A question that discloses danger (the safety layer's reading) is answered with a safety
@@ -210,9 +212,9 @@ class Assistant:
         question asks for an amount none of them states (then the closest passage too). Thresholds
         calibrated on a test set (`closer eval --calibrate`) take the settings' place.
         """
-        assessment = self.safety.assess(question)
-        return self.safety.guard(self.compose_advice(question, vector, hits, articles_searched=articles_searched),
-                                 assessment)
+        assessment = self.safety.assess(question) if reading is None else Assessment(concerns=reading.concerns)
+        answer = self.compose_advice(question, vector, hits, articles_searched=articles_searched)
+        return self.safety.guard(replace(answer, reading=reading) if reading is not None else answer, assessment)
 
     def compose_advice(self, question: str, vector, hits: list, *, articles_searched: int | None = None,
                        excluded=()) -> Answer:

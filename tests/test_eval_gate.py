@@ -41,10 +41,16 @@ pytestmark = pytest.mark.model
 #   hit@3 0.862 -> 0.840 (quotes that lean on a sentence before now take it, or are not given),
 #   unanswerable declined 0.917 -> 0.875 (one question of 24) and token F1 0.319 -> 0.311
 #   (benchmarks/README.md, "Real questions").
+# - Issue 14 (questions about the articles). q042 ("What does Remainly offer couples?") is answered
+#   only by Remainly's offer, which is never quoted: unanswerable now, like q011-q014. On those labels,
+#   before -> after: the nine bare topics ("trust", "quality time") are answered across the articles,
+#   one closest quote per article, so quote hit@1 0.806 -> 0.817, quote hit@3 0.849 -> 0.860,
+#   unanswerable declined 0.84 -> 0.88 and pass rate 0.847 -> 0.864, against token F1 0.315 -> 0.309:
+#   a quote from each of up to five articles is longer than the short reference answers.
 FLOORS = {
-    "hit@1": 0.87, "hit@3": 0.94, "hit@5": 0.95, "mrr@5": 0.90, "ndcg@5": 0.82, "article_recall@5": 0.93,
-    "quote_hit@1": 0.79, "quote_hit@3": 0.84, "declined_unanswerable": 0.87,
-    "token_f1": 0.31, "similarity": 0.61, "pass_rate": 0.84,
+    "hit@1": 0.88, "hit@3": 0.95, "hit@5": 0.96, "mrr@5": 0.91, "ndcg@5": 0.83, "article_recall@5": 0.94,
+    "quote_hit@1": 0.81, "quote_hit@3": 0.86, "declined_unanswerable": 0.88,
+    "token_f1": 0.30, "similarity": 0.62, "pass_rate": 0.86,
 }
 # Answerable questions answered "not directly; the closest passage is ..." count as declined. The
 # near-miss band trades some of them for unanswerable ones declined (0.80 at a band up to 0.43,

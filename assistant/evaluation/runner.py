@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -131,8 +131,8 @@ def _passage_row(assistant: Assistant, case: EvalCase, k: int, folded_chunks: li
     vector, tokens = assistant.embed_question(case.question)
     hits = assistant.search(case.question, vector, tokens, k=max(k, CURVE_DEPTH))
     if reading.kind == "advice" and not reading.follow_up:
-        answer = replace(assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles)),
-                         reading=reading)
+        answer = assistant.compose(case.question, vector, hits[:k], articles_searched=len(index.articles),
+                                   reading=reading)
     else:
         answer = assistant.answer(case.question, reading, k=k)
     latency = (time.perf_counter() - started) * 1000

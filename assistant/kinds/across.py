@@ -9,7 +9,7 @@ from ..records import Answer
 from .advice import NOTHING_MORE
 from .quoting import best_mentions, citation, header
 
-PER_ARTICLE = 2  # quotes from each article that speaks to the topic
+PER_ARTICLE = 1  # the closest quote of each article that speaks to the topic; `lookup` shows them all
 
 
 def answer(assistant, reading, *, k: int = 5):

@@ -93,6 +93,9 @@ class Reading:
     named: str | None = None  # the words that named the article ("the Remainly piece")
     follow_up: str | None = None  # None, or how it continues a turn: "more" | "article" | "topic" | "same"
     follows: int | None = None  # index (0-based) in the conversation of the turn it continues
+    # The dangers the question (or, for a follow-up, the turn it continues) discloses, as the
+    # safety layer reads them (assistant/safety): the answer opens with a notice when there are any.
+    concerns: tuple[str, ...] = ()
     excluded: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)  # quoted already: not again
 
     @property
@@ -122,6 +125,7 @@ class Turn:
     def from_dict(cls, record: dict) -> "Turn":
         reading = dict(record["reading"])
         reading["excluded"] = tuple(tuple(q) for q in reading.get("excluded", ()))
+        reading["concerns"] = tuple(reading.get("concerns", ()))
         return cls(record["question"], Reading(**reading), tuple(tuple(q) for q in record.get("quoted", ())))
 
 
