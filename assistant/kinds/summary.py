@@ -36,6 +36,13 @@ def _sentences(index, article_id: str):
             yield start, end, sentence_row
 
 
+def _closeness(index, sentences) -> np.ndarray:
+    """Each sentence's cosine to the mean of their vectors: how central it is to what they say."""
+    vectors = index.sentence_vectors[[r for _, _, r in sentences]]
+    centre = vectors.mean(axis=0)
+    return vectors @ (centre / (np.linalg.norm(centre) or 1.0))
+
+
 def key_sentences(index, article_id: str, excluded=()) -> list[tuple[str, int, int, float]]:
     """(section title, start, end, score) of each main section's key sentence, in article order."""
     article = index.articles[article_id]
@@ -47,11 +54,7 @@ def key_sentences(index, article_id: str, excluded=()) -> list[tuple[str, int, i
         inside = [(s, e, r) for s, e, r in sentences if section.start <= s < section.end]
         if not inside:
             continue
-        vectors = index.sentence_vectors[[r for _, _, r in inside]]
-        centre = vectors.mean(axis=0)
-        centre = centre / (np.linalg.norm(centre) or 1.0)
-        scores = vectors @ centre
-        ranked = sorted(zip(inside, scores.tolist()), key=lambda item: -item[1])
+        ranked = sorted(zip(inside, _closeness(index, inside).tolist()), key=lambda item: -item[1])
         fresh = [(item, score) for item, score in ranked if not overlaps(article_id, item[0], item[1], excluded)]
         if fresh:
             (start, end, _), score = fresh[0]
@@ -60,10 +63,7 @@ def key_sentences(index, article_id: str, excluded=()) -> list[tuple[str, int, i
         longest = sorted(found, key=lambda f: -f[4])[:MAX_SECTIONS]
         found = [f for f in found if f in longest]
     if not sections and sentences:  # no headings: the article's own key sentence
-        vectors = index.sentence_vectors[[r for _, _, r in sentences]]
-        centre = vectors.mean(axis=0)
-        best = int(np.argmax(vectors @ centre))
-        start, end, _ = sentences[best]
+        start, end, _ = sentences[int(np.argmax(_closeness(index, sentences)))]
         found = [("", start, end, 1.0, 0)]
     return [(title, start, end, score) for title, start, end, score, _ in found]
 
@@ -99,13 +99,12 @@ def answer(assistant, reading, *, k: int = 5):
         sentences = [s for s in sentences if not overlaps(article_id, s[0], s[1], reading.excluded)]
         if not sentences:
             continue
-        vectors = assistant.index.sentence_vectors[[r for _, _, r in sentences]]
-        centre = vectors.mean(axis=0)
-        best = int(np.argmax(vectors @ centre))
+        closeness = _closeness(assistant.index, sentences)
+        best = int(np.argmax(closeness))
         start, end, _ = sentences[best]
         section = article.section_at(start)
         c = citation(assistant.index, len(citations) + 1, article_id, section.path if section else "", start, end,
-                     float((vectors @ centre)[best]))
+                     float(closeness[best]))
         citations.append(c)
         lines.append(f"{short_name(article)}: “{c.quote}” [{c.n}]")
     return Answer(reading.question, not citations, "\n\n".join(lines), citations, [], 1.0 if citations else 0.0)

@@ -95,7 +95,6 @@ class ArticleNames:
         lower_words = set(ordinary_words())
         for article in articles.values():
             lower_words.update(w for w in _words(article.text) if w == w.lower())
-        self.proper: dict[str, str] = {}  # folded proper name -> article id
         owners: dict[str, set[str]] = {}
         self.name_terms: dict[str, set[str]] = {}
         self.title_terms: dict[str, set[str]] = {}
@@ -111,7 +110,8 @@ class ArticleNames:
             self.heading_terms[article_id] = [(s.level, set(t)) for s, t in
                                               zip(article.sections, tokenize([s.title for s in article.sections]))] \
                 if article.sections else []
-        self.proper = {word: next(iter(ids)) for word, ids in owners.items() if len(ids) == 1}
+        # folded proper name -> the one article whose metadata holds it
+        self.proper: dict[str, str] = {word: next(iter(ids)) for word, ids in owners.items() if len(ids) == 1}
         # Terms in every article's metadata ("emotional", "intimacy") name none of them.
         shared = set.intersection(*self.name_terms.values()) if len(self.name_terms) > 1 else set()
         self.shared = shared
