@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from index import CorpusIndexError
-from ingest import IngestError
+from ingest import METADATA_FILE, IngestError
 
 from .compose import format_source
 from .errors import BadRequest
@@ -57,6 +57,8 @@ def _notify(message: str) -> None:
 def _open(settings: Settings):
     from .service import Assistant
 
+    if sys.stderr.isatty():  # a person waiting at a terminal is told why nothing shows yet
+        click.echo("Loading the model and the index…", err=True)
     return Assistant.open(settings, notify=_notify, show_progress=sys.stderr.isatty())
 
 
@@ -64,7 +66,29 @@ def _emit_json(record: dict) -> None:
     click.echo(json.dumps(record, ensure_ascii=False))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """Errors in one line on stderr, a usage error too ("Error: … (see `closer ask --help`)"),
+    instead of click's three lines of usage."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="closer")
 def cli():
     """closer: answers about relationships and emotional intimacy, made of exact quotes from articles."""
@@ -176,6 +200,36 @@ def chat(settings: Settings, k: int, as_json: bool):
 
 @cli.command()
 @data_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def add(settings: Settings, files: tuple[str, ...]):
+    """Add FILES (.txt, .md, .html, .pdf, up to 10 MB each) to the corpus and the index, with the
+    checks of the page's upload: a corrupt, binary, empty, too large or already present file is
+    refused with the reason, and nothing in the corpus changes for it. Exit 2 when any is refused."""
+    from .documents import check_upload
+
+    assistant, refused = None, 0
+    for name in files:
+        path = Path(name)
+        try:
+            if not path.is_file():
+                raise BadRequest(f"{name}: no such file")
+            check_upload(path.name, path.stat().st_size)  # before reading a too-large file
+            assistant = assistant or _open(settings)
+            article = assistant.add_document(settings, path.name, path.read_bytes())
+        except BadRequest as exc:
+            click.echo(f"Error: {exc}", err=True)
+            refused += 1
+            continue
+        passages = sum(c.article_id == article.article_id for c in assistant.index.chunks)
+        sections = len(article.sections)
+        click.echo(f"Added {article.title} as {article.article_id} ({sections} section{'s' if sections != 1 else ''}"
+                   f", {passages} passage{'s' if passages != 1 else ''}) from {settings.corpus / article.source}.")
+    if refused:
+        sys.exit(2)
+
+
+@cli.command()
+@data_options
 @click.argument("topic")
 @click.option("--article", "article_id", metavar="ID", help="Look in this article only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -218,7 +272,10 @@ def show(settings: Settings, article_id: str | None, as_json: bool):
             _emit_json({"articles": rows})
         else:
             for row in rows:
-                click.echo(f"{row['article_id']}  {row['title']} — {row['publisher']} ({row['sections']} sections)")
+                count = row["sections"]
+                publisher = row["publisher"] or f"no publisher (give one in {settings.corpus / METADATA_FILE})"
+                click.echo(f"{row['article_id']}  {row['title']} — {publisher} "
+                           f"({count} section{'s' if count != 1 else ''})")
         return
     article = assistant.article(article_id)
     record = {"article_id": article.article_id, "title": article.title, "publisher": article.publisher,

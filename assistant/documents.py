@@ -20,7 +20,11 @@ _UNSAFE = re.compile(r"[^\w.\- ]+")
 
 
 class UploadRejected(BadRequest):
-    """An uploaded file that is not added; the message says why and what to do."""
+    """An uploaded file that is not added; the message says which, why and what to do."""
+
+    def __init__(self, reason: str, filename: str | None = None) -> None:
+        self.reason, self.filename = reason, filename
+        super().__init__(f"{filename} was not added: {reason}" if filename else reason)
 
 
 def safe_name(name: str) -> str:
@@ -37,12 +41,12 @@ def check_upload(name: str, size: int) -> str:
     filename = safe_name(name)
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadRejected(f"{filename}: closer reads .txt, .md, .html and .pdf files, not "
-                             f"{suffix or 'files without an extension'}")
+        raise UploadRejected(f"closer reads .txt, .md, .html and .pdf files, not "
+                             f"{suffix or 'files without an extension'}", filename)
     if size == 0:
-        raise UploadRejected(f"{filename} is empty")
+        raise UploadRejected("the file is empty", filename)
     if size > MAX_UPLOAD_BYTES:
-        raise UploadRejected(f"{filename} is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB")
+        raise UploadRejected(f"it is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB", filename)
     return filename
 
 
@@ -53,16 +57,20 @@ def add_document(corpus: Path, name: str, data: bytes) -> Path:
     taken = {p.stem.casefold(): p.name for p in corpus_files(corpus)}
     if target.exists() or Path(filename).stem.casefold() in taken:
         existing = taken.get(Path(filename).stem.casefold(), filename)
-        raise UploadRejected(f"the corpus already has {existing}; rename your file to add it as a new document")
+        raise UploadRejected(f"the corpus already has {existing}; rename your file to add it as a new document",
+                             filename)
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / filename
         trial.write_bytes(data)
         try:
             ingest_file(trial)
         except IngestError as exc:
-            raise UploadRejected(f"{filename} was not added: {exc}") from exc
+            reason = str(exc)
+            for prefix in (f"{trial}: ", f"{filename}: "):  # the file is named once, not twice
+                reason = reason[len(prefix):] if reason.startswith(prefix) else reason
+            raise UploadRejected(reason, filename) from exc
         except OSError as exc:
-            raise UploadRejected(f"{filename} was not added: it cannot be read ({exc})") from exc
+            raise UploadRejected(f"it cannot be read ({exc})", filename) from exc
     partial = corpus / f".{filename}.part"
     partial.write_bytes(data)
     partial.replace(target)

@@ -2,7 +2,7 @@
 
 # Bump when cleaning, structure or chunking changes what a file becomes: indexes made by another
 # version are rebuilt and none of their vectors reused.
-INGEST_VERSION = 2  # 2: promotional sentences marked
+INGEST_VERSION = 3  # 2: promotional sentences marked; 3: a title from the first heading
 
 from .chunking import ChunkSettings, chunk_layout, sentence_spans
 from .clean import CleanReport, clean_blocks

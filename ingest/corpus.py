@@ -13,7 +13,7 @@ from .errors import EmptyDocument, IngestError, MetadataError
 from .loaders import SUPPORTED_SUFFIXES, LoadedDocument, load_document, load_plain_text
 from .promotional import promotional_spans
 from .records import Article, Chunk
-from .structure import lay_out
+from .structure import INTRODUCTION, lay_out
 
 METADATA_FILE = "articles.toml"
 
@@ -98,7 +98,11 @@ def _ingest_loaded(doc: LoadedDocument, article_id: str, *, source: str, meta: A
     if not blocks:
         raise EmptyDocument(f"{source}: nothing left after removing page leftovers")
     layout = lay_out(blocks, title=meta.title or doc.title)
-    title = meta.title or layout.title or Path(source).stem.replace("_", " ").replace("-", " ").strip()
+    # No title in articles.toml nor one the layout found: the first heading, else the file's name.
+    headings = [s for s in sorted(layout.sections, key=lambda s: (s.start, s.level)) if s.title != INTRODUCTION]
+    first_heading = headings[0].title.lstrip("# ").strip() if headings else None
+    title = (meta.title or layout.title or first_heading
+             or Path(source).stem.replace("_", " ").replace("-", " ").strip())
     chunks = chunk_layout(article_id, layout, settings)
     sentences = sorted({span for chunk in chunks for span in chunk.sentences})
     article = Article(article_id=article_id, title=title, publisher=meta.publisher, text=layout.text,

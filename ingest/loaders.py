@@ -3,6 +3,7 @@ pages) is kept; what it doesn't is left to heading detection in `structure`."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -195,6 +196,8 @@ def load_pdf(path: Path) -> LoadedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs what it repairs or can't ("EOF marker not found"); the error below says it once.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]

@@ -70,6 +70,44 @@ def test_bad_input_exits_2_with_one_line_reason(settings, args, needle):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("args, needle", [
+    (["ask", "trust?", "--k", "0"], "Invalid value for '--k'"),
+    (["ask"], "Missing argument 'QUESTION'"),
+    (["nosuch"], "No such command 'nosuch'"),
+    (["add"], "Missing argument 'FILES...'"),
+])
+def test_usage_errors_are_one_line_with_where_to_read_more(settings, args, needle):
+    result = run(settings, *args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and "--help`)" in lines[0], result.stderr
+
+
+def test_add_puts_documents_in_the_corpus_and_refuses_bad_ones_changing_nothing(settings, tmp_path):
+    good = tmp_path / "kindness.html"
+    good.write_text("<p>Some words before the first heading, long enough to be a paragraph.</p>"
+                    "<h2>Small kindnesses every day</h2><p>Thank your partner for the small things they do.</p>",
+                    encoding="utf-8")
+    broken, binary = tmp_path / "broken.pdf", tmp_path / "binary.txt"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    binary.write_bytes(bytes(range(256)) * 8)
+    before = sorted(p.name for p in settings.corpus.iterdir())
+    result = run(settings, "add", str(good), str(broken), str(binary), str(tmp_path / "missing.md"))
+    assert result.exit_code == 2
+    assert "Added Small kindnesses every day as kindness" in result.stdout  # the title from its first heading
+    errors = result.stderr.strip().splitlines()
+    assert [e.split(":")[1].strip() for e in errors[:2]] == ["broken.pdf was not added", "binary.txt was not added"]
+    assert "missing.md: no such file" in errors[2] and len(errors) == 3
+    assert sorted(p.name for p in settings.corpus.iterdir()) == sorted(before + ["kindness.html"])
+    asked = run(settings, "ask", "How do I thank my partner for the small things?", "--json")
+    assert "kindness" in {c["article_id"] for c in json.loads(asked.stdout)["citations"]}
+    shown = run(settings, "show")
+    line = next(x for x in shown.stdout.splitlines() if x.startswith("kindness"))
+    assert "Small kindnesses every day — no publisher (give one in" in line and "(2 sections)" in line
+    again = run(settings, "add", str(good))
+    assert again.exit_code == 2 and "already has kindness.html" in again.stderr
+
+
 def test_empty_stdin_is_bad_input(settings):
     result = run(settings, "ask", "-", input="\n  \n")
     assert result.exit_code == 2 and "no questions" in result.stderr

@@ -3,16 +3,20 @@ API over HTTP, and the rules of `closer serve`."""
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from assistant.cli import cli
+from assistant.compose import NEAR_MISS
 from assistant.documents import MAX_UPLOAD_BYTES, UploadRejected, add_document, check_upload, safe_name
 from assistant.records import ArticleMentions, LookupResult, Mention
 from assistant.web import as_text, launch
+from assistant.web import app as app_module
 from assistant.web import render
 from tests.conftest import KMA
 
@@ -42,14 +46,28 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     assert start <= first.start and first.end <= end  # the passage contains the quote
     assert "KMA Therapy" in html and "Not covered" not in html
     hit = next(h for h in answer.passages if h.article_id == first.article_id and h.start <= first.start <= h.end)
-    why = render.why_passage(hit)
-    assert render.esc(why) in html and f"ranked {hit.rank}" in why and f"score {hit.score:.2f}" in why
-    assert (f"meaning rank {hit.dense_rank}" if hit.dense_rank else "not among the meaning") in why
-    assert (f"keyword rank {hit.keyword_rank}" if hit.keyword_rank else "not among the keyword") in why
-    assert f"word-by-word rank {hit.late_rank}" in why
+    # Why, in plain words: the question's own words the passage holds, and its closeness in meaning.
+    why = render.why_passage(hit, answer.question)
+    assert render.esc(why) in html and "rank" not in why
+    assert "“betrayal”" in why and "“rebuilt”" in why and "closest in meaning" in why
+    ranks = render.why_ranks(hit)  # behind the toggle
+    assert f"<summary>Ranks</summary>{render.esc(ranks)}</details>" in html
+    assert f"ranked {hit.rank}" in ranks and f"score {hit.score:.2f}" in ranks
+    assert (f"meaning rank {hit.dense_rank}" if hit.dense_rank else "not among the meaning") in ranks
+    assert (f"keyword rank {hit.keyword_rank}" if hit.keyword_rank else "not among the keyword") in ranks
+    assert f"word-by-word rank {hit.late_rank}" in ranks
     declined = assistant_real.ask("What is the capital of France?")
     assert render.DECLINED_MARK in render.sources_html(declined, assistant_real.index)
-    assert render.chat_message(declined).startswith(f"**{render.DECLINED_MARK}**")
+    assert render.chat_message(declined).startswith("<span class='closer-declined'>Not covered</span>")
+    # The Sources panel and the chat say a near miss in the same words.
+    near = assistant_real.ask("How much does a couples therapy session cost?")
+    assert near.abstained and near.citations
+    assert render.esc(NEAR_MISS) in render.sources_html(near, assistant_real.index) and NEAR_MISS in near.answer
+    # No emoji anywhere the page writes them: they show as empty boxes without an emoji font.
+    emoji = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+    for text in (html, render.sources_html(declined, assistant_real.index), render.chat_message(declined),
+                 Path(app_module.__file__).read_text(encoding="utf-8")):
+        assert not emoji.search(text)
 
 
 def test_corpus_text_with_markup_is_escaped_everywhere():
@@ -109,8 +127,9 @@ def test_uploads_of_the_wrong_type_or_size_are_refused(name, size, needle):
 
 def test_a_corrupt_or_duplicate_upload_leaves_the_corpus_as_it_was(corpus_copy):
     before = sorted(p.name for p in corpus_copy.iterdir())
-    with pytest.raises(UploadRejected, match="broken.pdf was not added"):
+    with pytest.raises(UploadRejected, match="broken.pdf was not added") as refused:
         add_document(corpus_copy, "broken.pdf", b"%PDF-1.4 this is not really a pdf")
+    assert str(refused.value).count("broken.pdf") == 1 and refused.value.filename == "broken.pdf"  # named once
     with pytest.raises(UploadRejected, match="was not added"):
         add_document(corpus_copy, "binary.txt", bytes(range(256)) * 8)
     with pytest.raises(UploadRejected, match="already has 000_bbaf2f0a327db68a.txt"):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from index import CorpusIndex
 from ingest import Article
 
-from ..compose import format_source
+from ..compose import NEAR_MISS, format_source
 from ..records import Answer, Citation, Hit, LookupResult
 from ..safety import SafetyNotice
 
@@ -31,6 +31,11 @@ CSS = """
 .closer-safety .closer-safety-title {font-weight: 600; margin-bottom: 4px}
 .closer-declined {display: inline-block; background: #fee2e2; color: #991b1b; border-radius: 4px;
                   padding: 2px 8px; font-weight: 600; margin-bottom: 6px}
+.closer-declined::before {content: "!"; display: inline-block; width: 1.1em; height: 1.1em; line-height: 1.1em;
+                          margin-right: 6px; border-radius: 50%; background: #991b1b; color: #fff;
+                          text-align: center; font-size: 0.8em; font-weight: 700}
+.closer-ranks {display: inline; margin-left: 6px}
+.closer-ranks summary {display: inline; cursor: pointer; text-decoration: underline dotted}
 .closer-count {font-weight: 600; margin: 4px 0 10px 0}
 .closer-muted {color: #6b7280}
 .closer-why {color: #6b7280; font-size: 0.85em; margin: -2px 0 4px 0}
@@ -45,7 +50,7 @@ def as_text(value: str) -> str:
     return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(value, quote=False))
 
 
-DECLINED_MARK = "⚠ Not covered"
+DECLINED_MARK = "Not covered"  # drawn with a CSS icon: no emoji font needed
 SAFETY_TITLE = "Your safety comes first"
 
 
@@ -69,7 +74,7 @@ def chat_message(answer: Answer) -> str:
         return "\n\n".join(parts)
     paragraphs = [as_text(p) for p in answer.answer.split("\n\n")]
     if answer.abstained:
-        paragraphs.insert(0, f"**{DECLINED_MARK}**")
+        paragraphs.insert(0, f"<span class='closer-declined'>{DECLINED_MARK}</span>")
     return "\n\n".join(paragraphs)
 
 
@@ -101,8 +106,8 @@ def _rank_words(rank: int | None, ranking: str) -> str:
     return f"{ranking} rank {rank}" if rank else f"not among the {ranking} ranking's candidates"
 
 
-def why_passage(hit: Hit) -> str:
-    """Why a passage was chosen, in words: where each ranking put it and the fused score (the
+def why_ranks(hit: Hit) -> str:
+    """Where each ranking put a passage and its fused score, for those who want them (the
     `passages` of `closer ask --json` carry the same figures)."""
     parts = [f"ranked {hit.rank}", _rank_words(hit.dense_rank, "meaning"), _rank_words(hit.keyword_rank, "keyword")]
     if hit.late_rank is not None:
@@ -110,7 +115,33 @@ def why_passage(hit: Hit) -> str:
     if hit.phrase_score:
         parts.append(f"{hit.phrase_score:.0%} of the question's word pairs")
     parts.append(f"score {hit.score:.2f}")
-    return "Why this passage: " + " · ".join(parts)
+    return " · ".join(parts)
+
+
+def shared_words(question: str, passage: str, limit: int = 4) -> list[str]:
+    """The question's own words whose stem the passage holds ("trust", "betrayal"), in question order."""
+    from index import tokenize
+
+    words = list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][A-Za-z’'-]{2,}", question)))
+    stems = tokenize(words + [passage]) if words else []
+    held = set(stems[-1]) if stems else set()
+    return [w for w, s in zip(words, stems[:-1]) if s and s[0] in held][:limit]
+
+
+def why_passage(hit: Hit, question: str = "") -> str:
+    """Why a passage was chosen, in plain words: the question's words it holds and how close in
+    meaning it is."""
+    parts = []
+    words = shared_words(question, hit.text) if question else []
+    if words:
+        parts.append("it uses your words " + ", ".join(f"“{w}”" for w in words))
+    if hit.dense_rank is not None and hit.dense_rank <= 3:
+        parts.append("it is among the passages closest in meaning to your question")
+    elif hit.dense_rank is not None:
+        parts.append("it is close in meaning to your question")
+    elif not words:
+        parts.append("its words match your question's")
+    return "Why this passage: " + "; ".join(parts) + "."
 
 
 def _hit_of(citation: Citation, hits: list[Hit]) -> Hit | None:
@@ -119,11 +150,14 @@ def _hit_of(citation: Citation, hits: list[Hit]) -> Hit | None:
                  and citation.end <= h.end), None)
 
 
-def _citation_card(index: CorpusIndex, citation: Citation, hit: Hit | None = None) -> str:
+def _citation_card(index: CorpusIndex, citation: Citation, hit: Hit | None = None, question: str = "") -> str:
     article = index.articles[citation.article_id]
     start, end = passage_span(index, citation.article_id, citation.start, citation.end)
     passage = marked(article.text[start:end], start, [(citation.start, citation.end)])
-    why = f"<div class='closer-why'>{esc(why_passage(hit))}</div>" if hit is not None else ""
+    why = ""
+    if hit is not None:  # in plain words, the ranks behind a toggle
+        why = (f"<div class='closer-why'>{esc(why_passage(hit, question))}"
+               f"<details class='closer-ranks'><summary>Ranks</summary>{esc(why_ranks(hit))}</details></div>")
     return (f"<div class='closer-source' data-n='{citation.n}'>{esc(format_source(citation))}</div>"
             f"{why}<div class='closer-passage'>{passage}</div>")
 
@@ -133,7 +167,7 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
     if answer is None or index is None:
         return "<p class='closer-muted'>Ask a question: the passages behind the answer appear here.</p>"
     if answer.safety is not None:  # the notice, and only the quotes that may follow it: no adverts
-        cards = "".join(_citation_card(index, c, _hit_of(c, answer.passages)) for c in answer.citations)
+        cards = "".join(_citation_card(index, c, _hit_of(c, answer.passages), answer.question) for c in answer.citations)
         return safety_html(answer.safety) + (cards or "<p class='closer-muted'>Nothing from the articles is quoted "
                                                       "here: they are not the help this needs.</p>")
     if not answer.citations:
@@ -141,13 +175,12 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
                 "<p>No passage is close enough to the question; nothing is quoted.</p>")
     head = ""
     if answer.abstained:
-        head = (f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div>"
-                "<p>The articles don't answer this directly. The closest passage:</p>")
+        head = f"<div class='closer-declined'>{esc(DECLINED_MARK)}</div><p>{esc(NEAR_MISS)}</p>"
         if answer.nearby:
             items = "".join(f"<li>“{esc(n.section)}” <span class='closer-muted'>({esc(n.title)})</span></li>"
                             for n in answer.nearby)
             head += f"<p class='closer-nearby'>Near it, the articles cover:</p><ul class='closer-nearby'>{items}</ul>"
-    return head + "".join(_citation_card(index, c, _hit_of(c, answer.passages)) for c in answer.citations)
+    return head + "".join(_citation_card(index, c, _hit_of(c, answer.passages), answer.question) for c in answer.citations)
 
 
 def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
