@@ -1,6 +1,10 @@
 """The web page in a real browser: Debian's Chromium driven by Playwright, against a server each
 module starts on a free port (its own data folder and corpus copy). Screenshots of every tab are
-saved in the test's tmp folder.
+kept in `test-artifacts/screenshots/` (CLOSER_TEST_ARTIFACTS moves it), to be looked at.
+
+Every tab is also checked as a person at 1280 × 800 meets it (`check_tab`): no table wider than
+its container, no header broken mid-word, no monospace tables, and no serious or critical
+accessibility violation found by axe-core (`axe-playwright-python` ships it).
 
 Chromium: `apt-get install -y chromium` (`.ci/run` does it). Without it these tests are skipped,
 unless CLOSER_REQUIRE_BROWSER=1 (set by `.ci/run`), where a missing browser fails them.
@@ -27,6 +31,8 @@ pytestmark = pytest.mark.model
 CHROMIUM = Path(os.environ.get("CLOSER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ANSWER_TIMEOUT = 60_000  # ms; the first answer may wait for the model
+VIEWPORT = {"width": 1280, "height": 800}
+ARTIFACTS = Path(os.environ.get("CLOSER_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
 
 def free_port() -> int:
@@ -72,7 +78,7 @@ def server(tmp_path_factory, built_home, assistant_real):
 @pytest.fixture
 def page(browser, server, tmp_path):
     url, _ = server
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -85,10 +91,60 @@ def page(browser, server, tmp_path):
 
 
 def shot(page, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
+    """A full-page screenshot, kept with the test artefacts."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.stat().st_size > 10_000
     return path
+
+
+# What a person would see as broken in the visible tab: a box whose content is wider than it (cut
+# off or scrolling sideways), a one-word table header on two lines, a table in a monospace font.
+LAYOUT_PROBLEMS = """() => {
+  const panel = [...document.querySelectorAll('[role=tabpanel]')].find(p => p.offsetParent !== null);
+  const problems = [];
+  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                     (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ')[0] : '');
+  for (const el of panel.querySelectorAll('*')) {
+    if (el.offsetParent === null || el.clientWidth <= 1) continue;  // hidden, or visually hidden for screen readers
+    const overflow = getComputedStyle(el).overflowX;
+    if (['auto', 'scroll', 'hidden', 'clip'].includes(overflow) && el.scrollWidth > el.clientWidth + 1)
+      problems.push(`${name(el)} is ${el.scrollWidth} px wide in ${el.clientWidth} px`);
+  }
+  for (const table of panel.querySelectorAll('table')) {
+    if (table.offsetParent === null) continue;
+    for (const cell of [table.querySelector('th .header'), table.querySelector('td .cell-wrap')].filter(Boolean)) {
+      const font = getComputedStyle(cell).fontFamily;
+      if (/mono/i.test(font)) problems.push(`${name(table.closest('[id]') || table)} is in ${font}`);
+    }
+    for (const th of table.querySelectorAll('thead th')) {
+      const text = th.innerText.trim();
+      if (!text || /\s/.test(text)) continue;
+      const range = document.createRange();
+      range.selectNodeContents(th.querySelector('.header') || th);  // its text, not its menu button
+      const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (lines.size > 1) problems.push(`header "${text}" breaks over ${lines.size} lines`);
+    }
+  }
+  return problems;
+}"""
+
+
+def check_tab(page, tmp_path: Path, name: str) -> None:
+    """The visible tab as a person meets it at 1280 × 800: laid out without a clipped or sideways
+    scrolling box, with no serious or critical axe-core violation; its screenshot is kept."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.wait_for_timeout(300)  # let the last update settle
+    assert page.viewport_size == VIEWPORT
+    assert page.evaluate(LAYOUT_PROBLEMS) == [], name
+    violations = Axe().run(page).response["violations"]
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+               if v["impact"] in ("serious", "critical")]
+    assert serious == [], name
+    shot(page, tmp_path, name)
 
 
 def ask(page, question: str) -> None:
@@ -130,11 +186,15 @@ def test_ask_shows_a_citation_and_its_passage_highlighted(page, tmp_path):
     assert "[1]" in reply
     source = page.locator("#sources .closer-source").first.inner_text()
     assert source.startswith("[1]") and "KMA Therapy" in source
-    assert "meaning rank" in page.locator("#sources .closer-why").first.inner_text()  # why this passage
+    why = page.locator("#sources .closer-why").first
+    # Why this passage, in plain words (the question's words it holds, no "can" or "after"),
+    # with the ranks behind a toggle.
+    assert "your words “emotional”, “intimacy”" in why.inner_text() and "“Can”" not in why.inner_text()
+    assert not why.locator("details").get_attribute("open") and "meaning rank" in why.locator("details").text_content()
     highlighted = page.locator("#sources mark").first.inner_text()
     assert "rebuilding emotional intimacy after betrayal is possible" in highlighted
     assert highlighted.strip()[:40] in reply  # the highlighted sentence is the quote in the answer
-    shot(page, tmp_path, "chat")
+    check_tab(page, tmp_path, "chat")
 
 
 def test_a_crisis_question_shows_the_safety_notice_first(page, tmp_path):
@@ -152,7 +212,7 @@ def test_a_crisis_question_shows_the_safety_notice_first(page, tmp_path):
     assert sources.startswith("Your safety comes first")
     for advert in ("contact us", "discovery call", "book a", "don't hesitate"):
         assert advert not in sources.lower()
-    shot(page, tmp_path, "chat-safety")
+    check_tab(page, tmp_path, "chat-safety")
 
 
 def test_a_look_alike_question_shows_no_notice(page):
@@ -207,7 +267,7 @@ def test_lookup_betrayal_in_the_kma_article(page, tmp_path):
     result = page.inner_text("#lookup-result")
     assert "The article speaks to “betrayal”." in result and "in 1 article." in result and "KMA Therapy" in result
     assert any("betrayal" in m.lower() for m in page.locator("#lookup-result mark").all_inner_texts())
-    shot(page, tmp_path, "lookup")
+    check_tab(page, tmp_path, "lookup")
 
 
 def test_articles_tab_lists_the_corpus_and_opens_an_article(page, tmp_path, server):
@@ -219,7 +279,7 @@ def test_articles_tab_lists_the_corpus_and_opens_an_article(page, tmp_path, serv
     page.wait_for_selector("#article-view h2")
     assert page.inner_text("#article-view h2") == "What is emotional intimacy?"
     assert page.locator("#article-view h3").count() >= 3  # read by section
-    shot(page, tmp_path, "articles")
+    check_tab(page, tmp_path, "articles")
 
 
 def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
@@ -238,7 +298,7 @@ def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
     page.wait_for_function("!document.querySelector('#eval-questions').innerText.split('\\n')"
                            ".some(line => line.trim() === 'pass')")
     assert "FAIL" in cells()
-    shot(page, tmp_path, "evaluate")
+    check_tab(page, tmp_path, "evaluate")
 
 
 def test_evaluate_an_uploaded_test_set(page, tmp_path):
@@ -266,10 +326,11 @@ def test_thumbs_down_is_stored_with_its_comment(page, tmp_path, server):
     with sqlite3.connect(settings.feedback_path) as db:
         rows = db.execute("SELECT question, verdict, comment, citations FROM feedback").fetchall()
     assert (question, "down", "Too general") in [r[:3] for r in rows]
+    # The Feedback tab follows the rating and its comment, with no Refresh.
     page.get_by_role("tab", name="Feedback").click()
-    page.click("#feedback-refresh")
     wait_text(page, "#feedback-table", "Too general")
-    shot(page, tmp_path, "feedback")
+    assert question in page.inner_text("#feedback-table")
+    check_tab(page, tmp_path, "feedback")
 
 
 def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, server):
@@ -285,18 +346,32 @@ def test_uploaded_document_is_answered_from_without_a_restart(page, tmp_path, se
     upload(page, "#upload-file", broken)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Not added", timeout=ANSWER_TIMEOUT)
-    assert "broken.pdf" in page.inner_text("#upload-status") and not (settings.corpus / "broken.pdf").exists()
+    said = page.inner_text("#upload-status")
+    assert said.count("broken.pdf") == 1 and "Broken" not in said  # the name once, as it is spelt
+    assert not (settings.corpus / "broken.pdf").exists()
     page.locator("#upload-file button[aria-label='Clear']").click()
     page.locator('#upload-file a[download="broken.pdf"]').wait_for(state="detached")
+    articles = int(re.search(r"(\d+) articles", page.inner_text("#status")).group(1))
     upload(page, "#upload-file", document)
     page.click("#upload-button")
     wait_text(page, "#upload-status", "Added", timeout=ANSWER_TIMEOUT)
+    wait_text(page, "#status", f"Ready: {articles + 1} articles")  # the status line follows the upload
     assert (settings.corpus / "pottery-nights.md").exists()
-    shot(page, tmp_path, "add-document")
+    check_tab(page, tmp_path, "add-document")
     page.get_by_role("tab", name="Chat").click()
     ask(page, "Why do couples throw clay together on Thursday evenings?")
     assert "Pottery nights for couples" in page.inner_text("#sources")
     assert "wheel slows their conversation down" in page.locator("#chatbot [data-testid='bot']").last.inner_text()
+
+
+def test_an_empty_question_leaves_no_bubble_and_says_what_to_do(page):
+    for blank in ("", "   "):
+        page.fill("#question textarea", blank)
+        page.press("#question textarea", "Enter")
+        page.get_by_text("Type a question first").first.wait_for(timeout=10_000)  # a warning beside the chat
+        page.wait_for_timeout(300)
+        assert page.locator("#chatbot [data-testid='user']").count() == 0
+        assert page.locator("#chatbot [data-testid='bot']").count() == 0
 
 
 def test_a_question_with_markup_is_shown_as_text(page):

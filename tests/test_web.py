@@ -49,7 +49,8 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     # Why, in plain words: the question's own words the passage holds, and its closeness in meaning.
     why = render.why_passage(hit, answer.question)
     assert render.esc(why) in html and "rank" not in why
-    assert "“betrayal”" in why and "“rebuilt”" in why and "closest in meaning" in why
+    assert "“betrayal”" in why and "“intimacy”" in why and "closest in meaning" in why
+    assert "“Can”" not in why and "“after”" not in why  # function words say nothing
     ranks = render.why_ranks(hit)  # behind the toggle
     assert f"<summary>Ranks</summary>{render.esc(ranks)}</details>" in html
     assert f"ranked {hit.rank}" in ranks and f"score {hit.score:.2f}" in ranks
@@ -68,6 +69,43 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     for text in (html, render.sources_html(declined, assistant_real.index), render.chat_message(declined),
                  Path(app_module.__file__).read_text(encoding="utf-8")):
         assert not emoji.search(text)
+
+
+def test_the_page_fonts_draw_every_letter_and_the_theme_reads_at_aa_contrast():
+    """Every font face the page's theme loads has the glyphs of plain English text (Gradio's own
+    SemiBold file has a few, so bold text mixed two fonts), and its buttons and subdued text keep
+    WCAG AA contrast on white."""
+    from fontTools.ttLib import TTFont
+
+    import gradio
+
+    theme = app_module.page_theme()
+    static = Path(gradio.__file__).parent / "templates" / "frontend"
+    faces = re.findall(r"url\('(static/fonts/[^']+)'\)", "".join(f.stylesheet()["css"] or "" for f in theme._font
+                                                                  if hasattr(f, "stylesheet")))
+    assert faces
+    for face in faces:
+        glyphs = TTFont(static / face).getBestCmap()
+        assert all(ord(c) in glyphs for c in "AKMQZakmqz09“”’—"), face
+
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    def contrast(a: str, b: str) -> float:
+        light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+        return (light + 0.05) / (dark + 0.05)
+
+    def colour(name: str) -> str:
+        value = getattr(theme, name)
+        while value.startswith("*"):
+            value = getattr(theme, value[1:])
+        return "#ffffff" if value == "white" else value
+
+    assert contrast(colour("button_primary_text_color"), colour("button_primary_background_fill")) >= 4.5
+    assert contrast(colour("button_primary_text_color"), colour("button_primary_background_fill_hover")) >= 4.5
+    assert contrast(colour("body_text_color_subdued"), "#ffffff") >= 4.5
 
 
 def test_corpus_text_with_markup_is_escaped_everywhere():

@@ -26,6 +26,19 @@ log = logging.getLogger("closer.web")
 DEFAULT_CONCURRENCY = 2  # one answer per core; more users wait their turn in Gradio's queue
 
 
+def page_theme() -> gr.themes.Base:
+    """Gradio's default theme with text and buttons that read at WCAG AA contrast (4.5:1): its
+    subdued grey (footer, placeholders, "- or -") and white-on-orange buttons fall short of it.
+
+    Bold text uses Source Sans Pro's Bold face: the SemiBold file Gradio ships holds only a few
+    glyphs, so a bold "KMA" drew its "A" from another font."""
+    font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(primary_hue="indigo", font=font).set(
+        body_text_color_subdued="*neutral_600", input_placeholder_color="*neutral_600",
+        button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+        button_primary_text_color="white")
+
+
 def build_app(loader: AssistantLoader, settings: Settings):
     """The page: a header and status line, then each tab of `tabs` (its widgets and handlers live
     in its own module), and the `/ask` endpoint for programs."""
@@ -80,5 +93,5 @@ def launch(source: Assistant | AssistantLoader, settings: Settings, *, host: str
     loader.start()
     app = build_app(loader, settings).queue(default_concurrency_limit=concurrency, max_size=256)
     app.launch(server_name=host, server_port=port, share=share, auth=auth, show_error=True, quiet=not block,
-               prevent_thread_lock=not block, css=render.CSS, footer_links=["api"])
+               prevent_thread_lock=not block, css=render.CSS, theme=page_theme(), footer_links=["api"])
     return app

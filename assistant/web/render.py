@@ -39,9 +39,11 @@ CSS = """
 .closer-count {font-weight: 600; margin: 4px 0 10px 0}
 .closer-muted {color: #6b7280}
 .closer-why {color: #6b7280; font-size: 0.85em; margin: -2px 0 4px 0}
+.closer-table table, .closer-table td, .closer-table th, .closer-table .cell-wrap {font-family: var(--font)}
+.closer-table td, .closer-table td .cell-wrap {white-space: normal; overflow-wrap: anywhere}
 .closer-article h2, .closer-article h3, .closer-article h4 {margin-bottom: 2px}
 .closer-article p {white-space: pre-wrap; margin-top: 2px}
-.closer-article .closer-promo {color: #6b7280; background: #f3f4f6; border-bottom: 1px dotted #9ca3af}
+.closer-article .closer-promo {color: #4b5563; background: #f3f4f6; border-bottom: 1px dotted #9ca3af}
 """
 
 
@@ -120,9 +122,12 @@ def why_ranks(hit: Hit) -> str:
 
 def shared_words(question: str, passage: str, limit: int = 4) -> list[str]:
     """The question's own words whose stem the passage holds ("trust", "betrayal"), in question order."""
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
     from index import tokenize
 
-    words = list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][A-Za-z’'-]{2,}", question)))
+    words = list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][A-Za-z’'-]{2,}", question)
+                               if w.casefold() not in STOPWORDS_EN_PLUS))
     stems = tokenize(words + [passage]) if words else []
     held = set(stems[-1]) if stems else set()
     return [w for w, s in zip(words, stems[:-1]) if s and s[0] in held][:limit]

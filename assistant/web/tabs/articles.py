@@ -14,6 +14,7 @@ HEADERS = ["Title", "Publisher", "Sections", "Passages", "File", "ID"]
 def build(page: Page) -> None:
     with gr.Tab("Articles", id="articles"):
         table = gr.Dataframe(headers=HEADERS, interactive=False, elem_id="articles-table", wrap=True,
+                             elem_classes=["closer-table"],
                              column_widths=["30%", "19%", "9%", "9%", "17%", "16%"])
         picker = gr.Dropdown(choices=[], label="Open an article", elem_id="article-picker", interactive=True)
         view = gr.HTML(elem_id="article-view")

@@ -46,7 +46,7 @@ def build(page: Page) -> None:
         turns = gr.State([])  # the conversation so far, as assistant/reading Turn records
         last_rating = gr.State(None)
     page.views.update(chat_filter=chat_filter, chatbot=chatbot, chat_answers=answers, last_rating=last_rating,
-                      feedback_note=note)
+                      feedback_note=note, feedback_comment=comment, feedback_comment_save=comment_button)
 
     def respond(message: str, history: list, article_id: str, answers: dict, turns: list):
         if not (message or "").strip():  # no empty bubble: say what to do, change nothing
@@ -71,23 +71,16 @@ def build(page: Page) -> None:
         history.append({"role": "assistant", "content": reply})
         return "", history, shown, answers, turns
 
-    def save_comment(text: str, rating):
-        if rating is None:
-            return "Rate an answer with the thumbs-up or thumbs-down button first; the comment goes with it.", text
-        if not (text or "").strip():
-            return "The comment is empty.", text
-        page.feedback.comment(rating, text)
-        return f"Saved your comment on rating #{rating}.", ""
-
     question.submit(respond, [question, chatbot, chat_filter, answers, turns],
                     [question, chatbot, sources, answers, turns], api_visibility="private")
     chatbot.clear(lambda: ([], {}), outputs=[turns, answers], api_visibility="private")
-    comment_button.click(save_comment, [comment, last_rating], [note, comment], api_visibility="private")
 
 
 def connect(page: Page) -> None:
-    """A rating is saved and shows in the Feedback tab at once."""
+    """A rating, and a comment on it, are saved and show in the Feedback tab at once."""
     from .feedback import rows
+
+    views = page.views
 
     def rate(answers: dict, data: gr.LikeData):
         record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
@@ -99,6 +92,18 @@ def connect(page: Page) -> None:
         word = "thumbs-up" if verdict == "up" else "thumbs-down"
         return f"Saved your {word} (rating #{rating}). Thank you.", rating, rows(page.feedback)
 
-    page.views["chatbot"].like(rate, [page.views["chat_answers"]],
-                               [page.views["feedback_note"], page.views["last_rating"], page.views["feedback_table"]],
-                               concurrency_limit=None, api_visibility="private")
+    def save_comment(text: str, rating):
+        if rating is None:
+            return ("Rate an answer with the thumbs-up or thumbs-down button first; the comment goes with it.", text,
+                    gr.Dataframe())
+        if not (text or "").strip():
+            return "The comment is empty.", text, gr.Dataframe()
+        page.feedback.comment(rating, text)
+        return f"Saved your comment on rating #{rating}.", "", rows(page.feedback)
+
+    views["chatbot"].like(rate, [views["chat_answers"]], [views["feedback_note"], views["last_rating"],
+                                                          views["feedback_table"]],
+                          concurrency_limit=None, api_visibility="private")
+    views["feedback_comment_save"].click(save_comment, [views["feedback_comment"], views["last_rating"]],
+                                         [views["feedback_note"], views["feedback_comment"], views["feedback_table"]],
+                                         api_visibility="private")

@@ -26,10 +26,10 @@ def build(page: Page) -> None:
         status = gr.Markdown(elem_id="eval-status")
         # Every metric shows without scrolling inside the table (latency rows included).
         metrics = gr.Dataframe(headers=["metric", "value"], interactive=False, elem_id="eval-metrics",
-                               max_height=2000, column_widths=["70%", "30%"])
+                               elem_classes=["closer-table"], max_height=2000, column_widths=["70%", "30%"])
         failures_only = gr.Checkbox(label="Show failures only", elem_id="eval-failures")
         questions = gr.Dataframe(headers=QUESTION_HEADERS, interactive=False, wrap=True, elem_id="eval-questions",
-                                 column_widths=["8%", "8%", "32%", "20%", "24%", "8%"])
+                                 elem_classes=["closer-table"], column_widths=["8%", "8%", "32%", "20%", "24%", "8%"])
         plots = gr.HTML(elem_id="eval-plots")
         rows_state = gr.State([])
 

@@ -21,6 +21,6 @@ def build(page: Page) -> None:
                     "writes them as test-set lines that `closer eval` can hold.")
         refresh = gr.Button("Refresh", size="sm", elem_id="feedback-refresh")
         table = gr.Dataframe(headers=["#", "time", "rating", "question", "comment"], interactive=False, wrap=True,
-                             elem_id="feedback-table", column_widths=["6%", "16%", "9%", "44%", "25%"])
+                             elem_id="feedback-table", elem_classes=["closer-table"], column_widths=["6%", "16%", "9%", "44%", "25%"])
     page.views["feedback_table"] = table
     refresh.click(lambda: rows(page.feedback), outputs=table, api_visibility="private")

@@ -15,9 +15,9 @@ def build(page: Page) -> None:
     with gr.Tab("Look up", id="lookup"):
         gr.Markdown("Every passage about a topic, in article order and grouped by section.")
         with gr.Row():
-            topic = gr.Textbox(label="Topic", elem_id="lookup-topic", placeholder="e.g. betrayal", scale=3)
+            topic = gr.Textbox(label="Topic", elem_id="lookup-topic", placeholder="e.g. betrayal", scale=2)
             article = gr.Dropdown(choices=[ALL_ARTICLES], value="", label="Article", elem_id="lookup-article",
-                                  interactive=True, scale=2)
+                                  interactive=True, scale=3)
         button = gr.Button("Look up", variant="primary", elem_id="lookup-button")
         gr.Examples(EXAMPLES, inputs=topic, label="Topics")
         result = gr.HTML(elem_id="lookup-result")
