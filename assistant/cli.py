@@ -427,7 +427,7 @@ def serve(settings: Settings, host: str, port: int, auth: str | None, concurrenc
                          "other machines; add --auth USER:PASSWORD (or set CLOSER_AUTH)")
     loader = AssistantLoader(lambda: Assistant.open(settings, notify=_notify)).start()
     click.echo(f"closer: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
-               "(the model and index are loading; the page shows when they are ready)", err=True)
+               "(the page is up now; it answers once the model and the index have loaded)", err=True)
     launch(loader, settings, host=host, port=port, share=share, auth=credentials, concurrency=concurrency)
 
 

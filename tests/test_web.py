@@ -3,6 +3,7 @@ API over HTTP, and the rules of `closer serve`."""
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from dataclasses import replace
@@ -201,7 +202,7 @@ def free_port() -> int:
 
 
 @pytest.mark.model
-def test_programs_get_the_answer_json_over_http(settings, assistant_real):
+def test_programs_get_the_answer_json_over_http(settings, assistant_real, capfd, caplog):
     from gradio_client import Client
 
     port = free_port()
@@ -222,6 +223,14 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real):
         jobs = [client.submit(q, "", api_name="/ask") for q in questions]
         records = [job.result(timeout=120) for job in jobs]
         assert [r["question"] for r in records] == questions and all(r["citations"] for r in records)
+        # A bad call gets a sentence back; the server logs one line for it, no traceback.
+        capfd.readouterr()
+        with caplog.at_level(logging.INFO, logger="closer.web"), pytest.raises(Exception, match="question is empty"):
+            client.predict("   ", "", api_name="/ask")
+        out, err = capfd.readouterr()
+        assert "Traceback" not in out + err
+        logged = [r.getMessage() for r in caplog.records if r.name == "closer.web"]
+        assert len(logged) == 1 and logged[0].startswith("/ask refused: the question is empty")
     finally:
         app.close()
 
