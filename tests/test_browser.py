@@ -132,6 +132,9 @@ LAYOUT_PROBLEMS = """() => {
 }"""
 
 
+EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+
+
 def check_tab(page, tmp_path: Path, name: str) -> None:
     """The visible tab as a person meets it at 1280 × 800: laid out without a clipped or sideways
     scrolling box, with no serious or critical axe-core violation; its screenshot is kept."""
@@ -140,6 +143,8 @@ def check_tab(page, tmp_path: Path, name: str) -> None:
     page.wait_for_timeout(300)  # let the last update settle
     assert page.viewport_size == VIEWPORT
     assert page.evaluate(LAYOUT_PROBLEMS) == [], name
+    # No emoji, which draw as empty boxes on a machine without an emoji font.
+    assert re.findall(EMOJI, page.inner_text("body")) == [], name
     violations = Axe().run(page).response["violations"]
     serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
                if v["impact"] in ("serious", "critical")]
@@ -289,7 +294,17 @@ def test_evaluate_runs_the_built_in_test_set(page, tmp_path):
     passed, total = map(int, re.search(r"(\d+) of (\d+) questions passed", page.inner_text("#eval-status")).groups())
     assert total == 118 and 0 < passed < total  # the built-in set still has failures to show
     metrics = page.inner_text("#eval-metrics")
-    assert "passage hit@1" in metrics and "citation exactness" in metrics
+    assert "passage hit@1" in metrics and "citation exactness" in metrics and "latency p95 (ms)" in metrics
+    # Every metric shows without scrolling inside the table, the latency rows last.
+    scrolled = page.evaluate("""() => [...document.querySelectorAll('#eval-metrics *')]
+        .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight + 1)
+        .map(e => e.className)""")
+    assert scrolled == []
+    # The questions table shows its last column, "cited or retrieved" and "top score", in its box.
+    box = page.locator("#eval-questions").bounding_box()
+    for header in ("cited or retrieved", "top score"):
+        cell = page.locator("#eval-questions th", has_text=header).first.bounding_box()
+        assert box["x"] <= cell["x"] and cell["x"] + cell["width"] <= box["x"] + box["width"] + 1, header
     cells = lambda: [line.strip() for line in page.inner_text("#eval-questions").split("\n")]  # noqa: E731
     # The table shows the rows in view (the first questions, which pass); the filter brings the
     # failures up.
