@@ -73,3 +73,23 @@ def test_baseline_comparison_flags_only_falls_beyond_the_tolerance():
     current = {"hit@1": 0.885, "quote_hit@1": 0.70, "wrongly_declined": 0.05, "latency_p50_ms": 99.0, "new": 0.5}
     fell = {name for name, _, _ in m.compare(current, baseline, tolerance=0.02)}
     assert fell == {"quote_hit@1", "wrongly_declined"}  # a rise in wrong declines is a fall in quality
+
+
+def test_question_rows_show_what_was_expected_and_a_safety_notice_only_where_it_counts():
+    from types import SimpleNamespace
+
+    from assistant.evaluation.report import question_rows
+
+    base = {"abstained": False, "relevance": 0.7, "pass": True,
+            "cited": [{"n": 1, "article_id": "a", "quote": "Trust takes time."}]}
+    rows = question_rows(SimpleNamespace(rows=[
+        {**base, "id": "q1", "question": "trust?", "answerable": True, "expected_quotes": ["takes time"],
+         "expected_concerns": []},
+        {**base, "id": "s1", "question": "he hits me", "answerable": True, "expected_concerns": ["abuse"],
+         "flagged": ["abuse"]},
+        {**base, "id": "s2", "question": "his jokes kill me", "answerable": True, "expected_concerns": [],
+         "flagged": ["self_harm"], "pass": False},
+    ]))
+    assert rows[0][3] == "takes time"  # the quote it should cite, not "safety notice: none"
+    assert rows[1][3] == "safety notice: abuse" and rows[1][4].startswith("safety notice (abuse); [1] a:")
+    assert rows[2][0] == "FAIL" and rows[2][3] == "(an answer); no safety notice"

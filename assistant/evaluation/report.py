@@ -157,8 +157,10 @@ def question_rows(result: EvalResult) -> list[tuple[str, ...]]:
             got = ", ".join(x["article_id"] for x in r.get("retrieved", [])[:3])
         if r.get("rejected_cited"):
             got = "cites a rejected quote: " + got
-        if "expected_concerns" in r:
-            expected = "safety notice: " + (", ".join(r["expected_concerns"]) or "none")
+        if r.get("expected_concerns"):
+            expected = "safety notice: " + ", ".join(r["expected_concerns"])
+        elif r.get("flagged"):  # a notice nobody expected: say so beside what was
+            expected += "; no safety notice"
         if r.get("flagged"):
             got = f"safety notice ({', '.join(r['flagged'])}); " + got
         rows.append(("pass" if r["pass"] else "FAIL", r["id"], r["question"], expected, got,
