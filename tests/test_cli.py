@@ -185,6 +185,18 @@ def test_console_script_exit_codes(settings):
                               capture_output=True, text=True, env=env, timeout=300)
     assert declined.returncode == 0, declined.stderr
     assert json.loads(declined.stdout)["abstained"] is True
+    assert declined.stderr == ""  # no "Loading weights" bar, nothing else to a program reading it
+    # At a terminal, a person is told why nothing shows yet, and still sees no progress bar.
+    import pty
+
+    terminal, stderr = pty.openpty()
+    asked = subprocess.run([str(exe), "ask", "How can I listen better to my partner?"], stdout=subprocess.PIPE,
+                           stderr=stderr, text=True, env=env, timeout=300)
+    os.close(stderr)
+    said = os.read(terminal, 65536).decode()
+    os.close(terminal)
+    assert asked.returncode == 0 and "[1]" in asked.stdout
+    assert said.strip() == "Loading the model and the index…", said
 
 
 def test_a_disclosure_is_answered_with_the_safety_notice_first(settings):
