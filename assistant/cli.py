@@ -445,9 +445,10 @@ def feedback():
 def feedback_export(home: str | None, output: str, verdict: str | None):
     """Write the ratings as test-set lines (JSON Lines) that `closer eval FILE` can hold.
 
-    👍 on an answer: its quotes are expected again. 👍 on a decline: the question must stay
-    declined. 👎 on an answer: those quotes must not be cited again (`rejected_quotes`); add the
-    right `expected_quotes` when you know them. 👎 on a decline: the question must be answered.
+    Thumbs-up on an answer: its quotes are expected again. Thumbs-up on a decline: the question
+    must stay declined. Thumbs-down on an answer: those quotes must not be cited again
+    (`rejected_quotes`); add the right `expected_quotes` when you know them. Thumbs-down on a
+    decline: the question must be answered.
     """
     from .feedback import FeedbackStore
 
