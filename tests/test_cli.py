@@ -223,3 +223,25 @@ def test_a_broken_safety_file_is_one_line_saying_what_is_wrong(settings, tmp_pat
     monkeypatch.setenv("CLOSER_SAFETY_FILE", str(bad))
     result = run(settings, "ask", "How can I listen better?")
     assert result.exit_code == 1 and "is not valid TOML" in result.output
+
+
+def test_help_of_every_command_is_plain_text_with_no_emoji():
+    """A terminal without an emoji font draws an emoji as an empty box."""
+    import re
+
+    import click
+
+    emoji = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F]")
+
+    def paths(group: click.Group, prefix: list[str]):
+        yield prefix
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from paths(command, prefix + [name])
+            else:
+                yield prefix + [name]
+
+    helps = {" ".join(p) or "closer": CliRunner().invoke(cli, p + ["--help"]) for p in paths(cli, [])}
+    assert {"add", "ask", "serve", "feedback export"} <= set(helps)
+    for name, result in helps.items():
+        assert result.exit_code == 0 and emoji.findall(result.output) == [], name
