@@ -143,6 +143,10 @@ def test_article_rows_and_reading_by_section(assistant_real):
     html = render.article_html(assistant_real.article(KMA))
     assert html.count("<h3>") + html.count("<h4>") == len(assistant_real.article(KMA).sections)
     assert "Can emotional intimacy be rebuilt after betrayal?</h" in html
+    # A file with no articles.toml entry says where its publisher would come from, not a blank.
+    unlisted = replace(assistant_real.article(KMA), article_id="mine", publisher="")
+    fake = type("Index", (), {"chunks": [], "articles": {"mine": unlisted}})()
+    assert render.article_rows(fake)[0][1] == "none yet (give one in articles.toml)"
 
 
 # ---- uploads --------------------------------------------------------------------------------------

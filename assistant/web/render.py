@@ -225,8 +225,11 @@ def article_rows(index: CorpusIndex) -> list[list]:
     chunks: dict[str, int] = {}
     for chunk in index.chunks:
         chunks[chunk.article_id] = chunks.get(chunk.article_id, 0) + 1
-    return [[a.title, a.publisher, len(a.sections), chunks.get(a.article_id, 0), a.source, a.article_id]
-            for a in index.articles.values()]
+    return [[a.title, a.publisher or NO_PUBLISHER, len(a.sections), chunks.get(a.article_id, 0), a.source,
+             a.article_id] for a in index.articles.values()]
+
+
+NO_PUBLISHER = "none yet (give one in articles.toml)"  # a user's file with no entry there
 
 
 PROMOTIONAL_TITLE = "Promotional text: kept here, never quoted as an answer"
