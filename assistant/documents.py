@@ -36,29 +36,34 @@ def safe_name(name: str) -> str:
     return base
 
 
+def given_name(name: str) -> str:
+    """The file's name as the user gave it, without folders: what a refusal calls it."""
+    return re.split(r"[\\/]", name or "")[-1].strip() or name
+
+
 def check_upload(name: str, size: int) -> str:
     """Refuse a type or size closer can't take; return the safe file name."""
-    filename = safe_name(name)
+    filename, given = safe_name(name), given_name(name)
     suffix = Path(filename).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UploadRejected(f"closer reads .txt, .md, .html and .pdf files, not "
-                             f"{suffix or 'files without an extension'}", filename)
+                             f"{suffix or 'files without an extension'}", given)
     if size == 0:
-        raise UploadRejected("the file is empty", filename)
+        raise UploadRejected("the file is empty", given)
     if size > MAX_UPLOAD_BYTES:
-        raise UploadRejected(f"it is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB", filename)
+        raise UploadRejected(f"it is {size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB", given)
     return filename
 
 
 def add_document(corpus: Path, name: str, data: bytes) -> Path:
     """Write an uploaded document into `corpus` once it is known to ingest; return its path."""
-    filename = check_upload(name, len(data))
+    filename, given = check_upload(name, len(data)), given_name(name)
     target = corpus / filename
     taken = {p.stem.casefold(): p.name for p in corpus_files(corpus)}
     if target.exists() or Path(filename).stem.casefold() in taken:
         existing = taken.get(Path(filename).stem.casefold(), filename)
-        raise UploadRejected(f"the corpus already has {existing}; rename your file to add it as a new document",
-                             filename)
+        held = "a file of that name" if existing in (filename, given) else existing
+        raise UploadRejected(f"the corpus already has {held}; rename your file to add it as a new document", given)
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / filename
         trial.write_bytes(data)
@@ -68,9 +73,9 @@ def add_document(corpus: Path, name: str, data: bytes) -> Path:
             reason = str(exc)
             for prefix in (f"{trial}: ", f"{filename}: "):  # the file is named once, not twice
                 reason = reason[len(prefix):] if reason.startswith(prefix) else reason
-            raise UploadRejected(reason, filename) from exc
+            raise UploadRejected(reason, given) from exc
         except OSError as exc:
-            raise UploadRejected(f"it cannot be read ({exc})", filename) from exc
+            raise UploadRejected(f"it cannot be read ({exc})", given) from exc
     partial = corpus / f".{filename}.part"
     partial.write_bytes(data)
     partial.replace(target)

@@ -73,7 +73,6 @@ class BundledMiniLM:
                         f"{exc.name} is not installed: install the project with "
                         "`pip install -c constraints.txt -e .`") from exc
                 # No "Loading weights" progress bar on every command's stderr: loading is quick and quiet.
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 from transformers.utils import logging as transformers_logging
 
                 transformers_logging.disable_progress_bar()

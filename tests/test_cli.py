@@ -83,6 +83,13 @@ def test_usage_errors_are_one_line_with_where_to_read_more(settings, args, needl
     assert len(lines) == 1 and needle in lines[0] and "--help`)" in lines[0], result.stderr
 
 
+@pytest.mark.parametrize("args", [[], ["feedback"]])
+def test_a_group_alone_shows_its_help_not_an_error(args):
+    result = CliRunner().invoke(cli, args, prog_name="closer")
+    assert result.exit_code == 2 and result.stderr.startswith("Usage: ") and "Error" not in result.stderr
+    assert "Commands:" in result.stderr
+
+
 def test_add_puts_documents_in_the_corpus_and_refuses_bad_ones_changing_nothing(settings, tmp_path):
     good = tmp_path / "kindness.html"
     good.write_text("<p>Some words before the first heading, long enough to be a paragraph.</p>"
@@ -105,7 +112,12 @@ def test_add_puts_documents_in_the_corpus_and_refuses_bad_ones_changing_nothing(
     line = next(x for x in shown.stdout.splitlines() if x.startswith("kindness"))
     assert "Small kindnesses every day — no publisher (give one in" in line and "(2 sections)" in line
     again = run(settings, "add", str(good))
-    assert again.exit_code == 2 and "already has kindness.html" in again.stderr
+    assert again.exit_code == 2 and again.stderr.count("kindness.html") == 1  # named once
+    assert "already has a file of that name" in again.stderr
+    odd = tmp_path / "Notes (draft).md"
+    odd.write_bytes(b"")
+    refused = run(settings, "add", str(odd))
+    assert refused.stderr.strip() == "Error: Notes (draft).md was not added: the file is empty"  # as the user spelt it
 
 
 def test_empty_stdin_is_bad_input(settings):

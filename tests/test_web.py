@@ -67,8 +67,9 @@ def test_sources_show_the_quote_marked_inside_its_passage(assistant_real):
     assert render.esc(NEAR_MISS) in render.sources_html(near, assistant_real.index) and NEAR_MISS in near.answer
     # No emoji anywhere the page writes them: they show as empty boxes without an emoji font.
     emoji = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
-    for text in (html, render.sources_html(declined, assistant_real.index), render.chat_message(declined),
-                 Path(app_module.__file__).read_text(encoding="utf-8")):
+    sources = [p.read_text(encoding="utf-8") for p in Path(app_module.__file__).parent.rglob("*.py")]
+    assert len(sources) >= 8  # app, render, loading and the tabs
+    for text in [html, render.sources_html(declined, assistant_real.index), render.chat_message(declined), *sources]:
         assert not emoji.search(text)
 
 
@@ -229,7 +230,7 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real, capfd,
         assert [r["question"] for r in records] == questions and all(r["citations"] for r in records)
         # A bad call gets a sentence back; the server logs one line for it, no traceback.
         capfd.readouterr()
-        with caplog.at_level(logging.INFO, logger="closer.web"), pytest.raises(Exception, match="question is empty"):
+        with caplog.at_level(logging.WARNING, logger="closer.web"), pytest.raises(Exception, match="question is empty"):
             client.predict("   ", "", api_name="/ask")
         out, err = capfd.readouterr()
         assert "Traceback" not in out + err
@@ -252,3 +253,26 @@ def test_serve_refuses_to_expose_the_page_without_a_password(settings, args, nee
 def test_serve_without_a_corpus_is_bad_input(data_home, tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--home", str(data_home), "--corpus", str(tmp_path / "none")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_a_tab_says_why_when_the_model_and_index_could_not_load(tmp_path):
+    from assistant.feedback import FeedbackStore
+    from assistant.settings import Settings
+    from assistant.web import AssistantLoader
+    from assistant.web.tabs import add
+    from assistant.web.tabs.page import NotReady, Page, reason
+
+    def broken():
+        raise OSError("index.faiss: unreadable")
+
+    settings = Settings(home=tmp_path / "home", corpus=tmp_path / "corpus")
+    page = Page(AssistantLoader(broken), settings, FeedbackStore(tmp_path / "feedback.sqlite"))
+    with pytest.raises(NotReady, match="the model and the index could not load: index.faiss: unreadable"):
+        page.assistant()
+    document = tmp_path / "notes.md"
+    document.write_text("# Notes\n\nSome words about trust.\n", encoding="utf-8")
+    assert add.added(page, str(document)) == ("**Not added.** The model and the index could not load: "
+                                              "index.faiss: unreadable")
+    # A message that opens with a file name keeps its spelling; any other becomes a sentence.
+    assert reason(ValueError("mine.csv: no question column")) == "mine.csv: no question column"
+    assert reason(ValueError("the question is empty")) == "The question is empty"

@@ -18,7 +18,6 @@ from ..settings import Settings
 from . import render
 from .loading import AssistantLoader
 from .tabs import TABS
-from .tabs.feedback import rows as feedback_rows
 from .tabs.page import Page, reason
 
 log = logging.getLogger("closer.web")
@@ -61,7 +60,6 @@ def build_app(loader: AssistantLoader, settings: Settings):
         status_timer.tick(show_status, outputs=[page.status, status_timer], concurrency_limit=None,
                           show_progress="hidden", api_visibility="private")
         app.load(page.corpus_views, outputs=page.corpus_outputs(), api_visibility="private")
-        app.load(lambda: feedback_rows(page.feedback), outputs=page.views["feedback_table"], api_visibility="private")
 
         # For programs: the answer as the JSON of `closer ask --json`.
         def ask(question: str, article_id: str = "", history: list | None = None) -> dict:
@@ -72,7 +70,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
                 conversation = Conversation.replay(loader.get(), questions_of(history))
                 return conversation.ask(question, article_id=article_id or None).to_dict()
             except BadRequest as exc:  # the caller's mistake: a message for it, one line in the log
-                log.info("/ask refused: %s", exc)
+                log.warning("/ask refused: %s", exc)
                 raise gr.Error(reason(exc), print_exception=False) from None
 
         gr.api(ask, api_name="ask")

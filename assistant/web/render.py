@@ -126,8 +126,11 @@ def shared_words(question: str, passage: str, limit: int = 4) -> list[str]:
 
     from index import tokenize
 
-    words = list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][A-Za-z’'-]{2,}", question)
-                               if w.casefold() not in STOPWORDS_EN_PLUS))
+    first: dict[str, str] = {}  # each word once, as first spelt, in question order
+    for word in re.findall(r"[A-Za-z][A-Za-z’'-]{2,}", question):
+        if word.casefold() not in STOPWORDS_EN_PLUS:
+            first.setdefault(word.casefold(), word)
+    words = list(first.values())
     stems = tokenize(words + [passage]) if words else []
     held = set(stems[-1]) if stems else set()
     return [w for w, s in zip(words, stems[:-1]) if s and s[0] in held][:limit]
@@ -172,7 +175,8 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
     if answer is None or index is None:
         return "<p class='closer-muted'>Ask a question: the passages behind the answer appear here.</p>"
     if answer.safety is not None:  # the notice, and only the quotes that may follow it: no adverts
-        cards = "".join(_citation_card(index, c, _hit_of(c, answer.passages), answer.question) for c in answer.citations)
+        cards = "".join(_citation_card(index, c, _hit_of(c, answer.passages), answer.question)
+                        for c in answer.citations)
         return safety_html(answer.safety) + (cards or "<p class='closer-muted'>Nothing from the articles is quoted "
                                                       "here: they are not the help this needs.</p>")
     if not answer.citations:
@@ -184,7 +188,8 @@ def sources_html(answer: Answer | None, index: CorpusIndex | None) -> str:
         if answer.nearby:
             items = "".join(f"<li>“{esc(n.section)}” <span class='closer-muted'>({esc(n.title)})</span></li>"
                             for n in answer.nearby)
-            head += f"<p class='closer-nearby'>Near it, the articles cover:</p><ul class='closer-nearby'>{items}</ul>"
+            head += (f"<p class='closer-nearby'>Near it, the articles cover:</p>"
+                     f"<ul class='closer-nearby'>{items}</ul>")
     return head + "".join(_citation_card(index, c, _hit_of(c, answer.passages), answer.question) for c in answer.citations)
 
 
@@ -220,6 +225,9 @@ def lookup_html(result: LookupResult, index: CorpusIndex) -> str:
     return "".join(parts)
 
 
+NO_PUBLISHER = "none yet (give one in articles.toml)"  # a user's file with no entry there
+
+
 def article_rows(index: CorpusIndex) -> list[list]:
     """The corpus at a glance: one row per article."""
     chunks: dict[str, int] = {}
@@ -227,9 +235,6 @@ def article_rows(index: CorpusIndex) -> list[list]:
         chunks[chunk.article_id] = chunks.get(chunk.article_id, 0) + 1
     return [[a.title, a.publisher or NO_PUBLISHER, len(a.sections), chunks.get(a.article_id, 0), a.source,
              a.article_id] for a in index.articles.values()]
-
-
-NO_PUBLISHER = "none yet (give one in articles.toml)"  # a user's file with no entry there
 
 
 PROMOTIONAL_TITLE = "Promotional text: kept here, never quoted as an answer"

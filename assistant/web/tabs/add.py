@@ -11,7 +11,7 @@ import gradio as gr
 from ...documents import MAX_UPLOAD_BYTES, UploadRejected, check_upload
 from ...errors import BadRequest
 from .. import render
-from .page import Page, reason
+from .page import NotReady, Page, reason
 
 
 def build(page: Page) -> None:
@@ -30,12 +30,12 @@ def added(page: Page, path: str | None) -> str:
         return "Choose a file first."
     try:
         check_upload(Path(path).name, os.path.getsize(path))  # before reading a too-large file
-        assistant = page.loader.get()
+        assistant = page.assistant()
         article = assistant.add_document(page.settings, Path(path).name, Path(path).read_bytes())
     except UploadRejected as exc:
         name = f"{render.as_text(exc.filename)}: " if exc.filename else ""
         return f"**Not added.** {name}{render.as_text(exc.reason)}"
-    except BadRequest as exc:
+    except (BadRequest, NotReady) as exc:
         return f"**Not added.** {render.as_text(reason(exc))}"
     passages = sum(c.article_id == article.article_id for c in assistant.index.chunks)
     sections = len(article.sections)

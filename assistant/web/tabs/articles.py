@@ -6,7 +6,7 @@ import gradio as gr
 
 from ...errors import BadRequest
 from .. import render
-from .page import Page, reason
+from .page import NotReady, Page, reason
 
 HEADERS = ["Title", "Publisher", "Sections", "Passages", "File", "ID"]
 
@@ -24,8 +24,8 @@ def build(page: Page) -> None:
         if not article_id:
             return ""
         try:
-            return render.article_html(page.loader.get().article(article_id))
-        except BadRequest as exc:
+            return render.article_html(page.assistant().article(article_id))
+        except (BadRequest, NotReady) as exc:
             return f"<p>{render.esc(reason(exc))}</p>"
 
     def pick_row(rows, event: gr.SelectData):

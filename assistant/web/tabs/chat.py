@@ -3,13 +3,18 @@ it, ratings and a comment on the last rating."""
 
 from __future__ import annotations
 
+import logging
+
 import gradio as gr
 
 from ...conversation import Conversation
 from ...errors import BadRequest
 from ...reading import Turn
 from .. import render
-from .page import ALL_ARTICLES, Page, reason
+from .feedback import rows
+from .page import ALL_ARTICLES, NotReady, Page, reason
+
+log = logging.getLogger("closer.web")
 
 EXAMPLES = [
     "Can emotional intimacy be rebuilt after betrayal?",
@@ -56,7 +61,7 @@ def build(page: Page) -> None:
         history.append({"role": "user", "content": render.as_text(message)})
         shown = gr.HTML()
         try:
-            assistant = page.loader.get()
+            assistant = page.assistant()
             # A follow-up is read with the turns before it (assistant/conversation.py).
             conversation = Conversation(assistant, [Turn.from_dict(t) for t in turns or []])
             answer = conversation.ask(message, article_id=article_id or None)
@@ -64,9 +69,10 @@ def build(page: Page) -> None:
             reply = render.chat_message(answer)
             shown = render.sources_html(answer, assistant.index)
             answers = {**answers, str(len(history)): {"answer": answer.to_dict(), "filter": article_id or None}}
-        except BadRequest as exc:
+        except (BadRequest, NotReady) as exc:
             reply = render.as_text(reason(exc))
-        except Exception as exc:  # the model or index could not load: say so in the chat
+        except Exception as exc:  # a fault while answering: say so in the chat (and the log)
+            log.exception("answering a question failed")  # the question itself stays out of the log
             reply = render.as_text(f"closer could not answer: {reason(exc)}")
         history.append({"role": "assistant", "content": reply})
         return "", history, shown, answers, turns
@@ -78,8 +84,6 @@ def build(page: Page) -> None:
 
 def connect(page: Page) -> None:
     """A rating, and a comment on it, are saved and show in the Feedback tab at once."""
-    from .feedback import rows
-
     views = page.views
 
     def rate(answers: dict, data: gr.LikeData):

@@ -8,7 +8,7 @@ import gradio as gr
 
 from ...errors import BadRequest
 from .. import render
-from .page import Page, reason
+from .page import NotReady, Page, reason
 
 QUESTION_HEADERS = ["result", "id", "question", "expected", "cited or retrieved", "top score"]
 
@@ -39,9 +39,9 @@ def build(page: Page) -> None:
             if not evalset.own_corpus:
                 raise TestSetError(path, "the page evaluates questions about the corpus (.jsonl or .csv); "
                                          "run SQuAD or BEIR sets with `closer eval`")
-            assistant = page.loader.get()
+            assistant = page.assistant()
             evalset.check_articles(assistant.article_ids)
-        except (TestSetError, BadRequest) as exc:
+        except (TestSetError, BadRequest, NotReady) as exc:
             return render.esc(reason(exc)), gr.Dataframe(value=None), [], gr.Dataframe(value=None), ""
         started = time.perf_counter()
         progress(0, desc=f"Evaluating {len(evalset.cases)} questions")

@@ -11,7 +11,7 @@ from .page import Page
 
 
 def rows(store: FeedbackStore) -> list[list]:
-    return [[r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.time)), "up" if r.verdict == "up" else "down",
+    return [[r.id, time.strftime("%Y-%m-%d %H:%M", time.localtime(r.time)), r.verdict,
              r.question, r.comment] for r in store.records()[::-1]]
 
 
@@ -20,7 +20,9 @@ def build(page: Page) -> None:
         gr.Markdown("Ratings given in the chat, newest first. `closer feedback export -o ratings.jsonl` "
                     "writes them as test-set lines that `closer eval` can hold.")
         refresh = gr.Button("Refresh", size="sm", elem_id="feedback-refresh")
-        table = gr.Dataframe(headers=["#", "time", "rating", "question", "comment"], interactive=False, wrap=True,
-                             elem_id="feedback-table", elem_classes=["closer-table"], column_widths=["6%", "16%", "9%", "44%", "25%"])
+        # value: a function, so every page load shows the ratings as they are then.
+        table = gr.Dataframe(value=lambda: rows(page.feedback), headers=["#", "time", "rating", "question", "comment"],
+                             interactive=False, wrap=True, elem_id="feedback-table", elem_classes=["closer-table"],
+                             column_widths=["6%", "16%", "9%", "44%", "25%"])
     page.views["feedback_table"] = table
     refresh.click(lambda: rows(page.feedback), outputs=table, api_visibility="private")

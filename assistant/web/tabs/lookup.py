@@ -6,7 +6,7 @@ import gradio as gr
 
 from ...errors import BadRequest
 from .. import render
-from .page import ALL_ARTICLES, Page, reason
+from .page import ALL_ARTICLES, NotReady, Page, reason
 
 EXAMPLES = ["betrayal", "technology", "vulnerability", "quality time"]
 
@@ -25,9 +25,9 @@ def build(page: Page) -> None:
 
     def look_up(topic_text: str, article_id: str):
         try:
-            assistant = page.loader.get()
+            assistant = page.assistant()
             found = assistant.lookup(topic_text, article_id=article_id or None)
-        except BadRequest as exc:
+        except (BadRequest, NotReady) as exc:
             return f"<p>{render.esc(reason(exc))}</p>"
         return render.lookup_html(found, assistant.index)
 

@@ -15,11 +15,17 @@ ALL_ARTICLES = ("All articles", "")
 
 
 def reason(exc: BaseException) -> str:
-    """An error's message as a sentence: capitalised, unless it starts with a file name."""
+    """An error's message as a sentence: capitalised, unless it starts with a file name
+    ("mine.csv: …" stays as it is spelt)."""
     message = str(exc) or exc.__class__.__name__
-    if getattr(exc, "filename", None) and message.startswith(exc.filename):
+    first = message.split(" ", 1)[0].rstrip(":;,")
+    if "/" in first or "." in first.rstrip("."):
         return message
     return message[:1].upper() + message[1:]
+
+
+class NotReady(Exception):
+    """The model or the index could not load: a tab says so instead of failing without a word."""
 
 
 @dataclass
@@ -29,6 +35,13 @@ class Page:
     feedback: FeedbackStore
     status: gr.Markdown | None = None
     views: dict[str, gr.components.Component] = field(default_factory=dict)  # by name, registered by the tabs
+
+    def assistant(self):
+        """The loaded assistant (waiting for it), or NotReady saying why there is none."""
+        try:
+            return self.loader.get()
+        except Exception as exc:
+            raise NotReady(f"the model and the index could not load: {reason(exc)}") from exc
 
     def article_choices(self) -> list[tuple[str, str]]:
         assistant = self.loader.get()
