@@ -101,13 +101,13 @@ def cli():
 @data_options
 @click.option("--rebuild", is_flag=True, help="Build from scratch, replacing an index of another model or format.")
 def ingest(settings: Settings, rebuild: bool):
-    """Read the corpus folder and build (or update) the index."""
-    from index import get_embedder
-
+    """Read the corpus folder and build (or update) the index, and export the models questions run
+    through to ONNX (once) in the data folder."""
+    from .models import question_embedder
     from .service import ensure_index
 
     started = time.perf_counter()
-    embedder = get_embedder()
+    embedder = question_embedder(settings, notify=_notify)
     index, status = ensure_index(settings, embedder, rebuild=rebuild, show_progress=True, notify=_notify)
     elapsed = time.perf_counter() - started
     if status.report is None:

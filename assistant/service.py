@@ -53,8 +53,8 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
             wants_tokens = index_settings.search.late_weight > 0 and can_encode_tokens(embedder)
             if is_current(previous, settings.corpus, index_settings) and (
                     previous.has_token_vectors or not wants_tokens):
-                models = query_models(index_settings)
-                if previous.query_models != models:  # the adapter changed: the manifest says so
+                models = query_models(index_settings, embedder)
+                if previous.query_models != models:  # the adapter or an export changed: the manifest says so
                     previous.query_models = models
                     previous.save(settings.index_dir)
                 return previous, IndexStatus("loaded")
@@ -66,14 +66,19 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
                                 show_progress=show_progress)
     if previous is not None:  # thresholds calibrated on a test set outlive an update of the corpus
         index.calibration = previous.calibration
-    index.query_models = query_models(index_settings)
+    index.query_models = query_models(index_settings, embedder)
     index.save(settings.index_dir)
     return index, IndexStatus("built" if previous is None else "updated", report)
 
 
-def query_models(index_settings: IndexSettings) -> dict:
-    """The trained models the index's settings apply to questions, for its manifest."""
-    return {"query_adapter": adapter_record()} if index_settings.search.query_adapter else {}
+def query_models(index_settings: IndexSettings, embedder: Embedder | None = None) -> dict:
+    """The trained models the index's settings apply to questions, and the ONNX exports the
+    questions run through (file, hash, source), for its manifest."""
+    models = {"query_adapter": adapter_record()} if index_settings.search.query_adapter else {}
+    exported = getattr(embedder, "exported", None)
+    if exported is not None:
+        models["onnx"] = exported.record()
+    return models
 
 
 def check_corpus(settings: Settings) -> None:
@@ -97,7 +102,13 @@ class Assistant:
 
     @classmethod
     def open(cls, settings: Settings, *, embedder: Embedder | None = None, **kwargs) -> "Assistant":
-        embedder = embedder or get_embedder()
+        """The assistant over the index of `settings` (built or updated first when needed). Without
+        an `embedder`, questions run through the models exported to ONNX in the data folder
+        (exported once, here, when they are not there yet): no torch once they are."""
+        if embedder is None:
+            from .models import question_embedder
+
+            embedder = question_embedder(settings, notify=kwargs.get("notify", lambda message: None))
         index, _ = ensure_index(settings, embedder, **kwargs)
         return cls(index, embedder, safety=SafetyLayer.open(embedder, corpus=settings.corpus, country=settings.country))
 

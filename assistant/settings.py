@@ -54,3 +54,8 @@ class Settings:
     @property
     def feedback_path(self) -> Path:
         return self.home / "feedback.sqlite"
+
+    @property
+    def models_dir(self) -> Path:
+        """The models the question path runs, exported to ONNX (index/exported.py)."""
+        return self.home / "models"

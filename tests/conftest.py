@@ -90,19 +90,24 @@ def corpus_copy(tmp_path) -> Path:
 
 @pytest.fixture(scope="session")
 def built_home(tmp_path_factory) -> Path:
-    """A data folder whose index was built once, with the real model, from the real corpus."""
+    """A data folder whose index was built once, with the real model (through torch), from the
+    real corpus, and the question path's models exported to ONNX beside it."""
+    from assistant.models import export_question_models
     from assistant.service import ensure_index
     from index import get_embedder
 
     home = tmp_path_factory.mktemp("built-home")
     ensure_index(Settings(home=home, corpus=CORPUS), get_embedder())
+    export_question_models(Settings(home=home, corpus=CORPUS))
     return home
 
 
 @pytest.fixture
 def settings(data_home, built_home, corpus_copy) -> Settings:
-    """Settings for one test: its own data folder, holding a copy of the session's real index."""
+    """Settings for one test: its own data folder, holding a copy of the session's real index and
+    (linked, read only) its exported models."""
     shutil.copytree(built_home / "index", data_home / "index")
+    (data_home / "models").symlink_to(built_home / "models", target_is_directory=True)
     return Settings(home=data_home, corpus=corpus_copy)
 
 

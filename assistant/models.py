@@ -1,0 +1,56 @@
+"""Which embedder the assistant runs: the bundled MiniLM and the safety classifier exported to
+ONNX in the data folder (no torch on the question path), exporting them once when they are not
+there yet; torch's own models where an export can't be made (no `onnx` or onnxruntime)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from index import BundledMiniLM, Embedder
+from index.embedders import OnnxMiniLM
+from index.exported import ExportedModels, export_models, open_models
+
+from .settings import Settings
+
+log = logging.getLogger("closer.models")
+
+
+def expected_sources() -> dict[str, str]:
+    """What each export must have been made from to be used now."""
+    from .safety.classifier import weights_source
+
+    return {"embedder": BundledMiniLM().source, "safety": weights_source()}
+
+
+def export_question_models(settings: Settings, *, verify: bool = True,
+                           notify: Callable[[str], None] = lambda message: None) -> ExportedModels:
+    """Export the embedder and the safety classifier to `settings.models_dir` unless an export of
+    the same source is there (checked by hash with `verify`). Needs torch and `onnx`."""
+    import onnx  # noqa: F401  (torch.onnx.export writes with it)
+    import onnxruntime  # noqa: F401  (it saves the optimised graph)
+
+    from .safety.classifier import SafetyModel
+
+    bundled = BundledMiniLM()
+    sources = expected_sources()
+    builders = {"embedder": (sources["embedder"], bundled.export),
+                "safety": (sources["safety"], lambda folder: SafetyModel.load(bundled.load()).export(folder))}
+    return export_models(settings.models_dir, builders, verify=verify, notify=notify)
+
+
+def question_embedder(settings: Settings, *, export: bool = True,
+                      notify: Callable[[str], None] = lambda message: None) -> Embedder:
+    """The ONNX embedder when the data folder holds current exports (made now when `export` and
+    they are missing or stale), else the bundled model through torch."""
+    models = open_models(settings.models_dir, expected_sources())
+    if models is None and export:
+        try:
+            models = export_question_models(settings, verify=False, notify=notify)
+        except ImportError as exc:  # no `onnx` or onnxruntime: torch answers, as before
+            log.warning("answering with torch: %s is not installed to export the models to ONNX", exc.name)
+            return BundledMiniLM()
+    if models is None:
+        return BundledMiniLM()
+    models.warm()  # the sessions open while the index loads
+    return OnnxMiniLM(models)
