@@ -5,6 +5,7 @@ there yet; torch's own models where an export can't be made (no `onnx` or onnxru
 from __future__ import annotations
 
 import logging
+import os
 from typing import Callable
 
 from index import BundledMiniLM, Embedder
@@ -14,6 +15,7 @@ from index.exported import ExportedModels, export_models, open_models
 from .settings import Settings
 
 log = logging.getLogger("closer.models")
+BACKEND_ENV = "CLOSER_QUESTION_MODELS"  # "onnx" (the default) or "torch": the models as trained, for comparison
 
 
 def expected_sources() -> dict[str, str]:
@@ -42,7 +44,15 @@ def export_question_models(settings: Settings, *, verify: bool = True,
 def question_embedder(settings: Settings, *, export: bool = True,
                       notify: Callable[[str], None] = lambda message: None) -> Embedder:
     """The ONNX embedder when the data folder holds current exports (made now when `export` and
-    they are missing or stale), else the bundled model through torch."""
+    they are missing or stale), else the bundled model through torch. CLOSER_QUESTION_MODELS=torch
+    chooses torch's models whatever the data folder holds."""
+    backend = os.environ.get(BACKEND_ENV, "onnx").strip().lower()
+    if backend not in ("onnx", "torch"):
+        from .errors import BadRequest
+
+        raise BadRequest(f"{BACKEND_ENV}={backend!r}: use onnx (the default) or torch")
+    if backend == "torch":
+        return BundledMiniLM()
     models = open_models(settings.models_dir, expected_sources())
     if models is None and export:
         try:

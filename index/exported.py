@@ -112,6 +112,8 @@ class OnnxNetwork:
         options.log_severity_level = 3  # warnings about unused initialisers are not the user's business
         # Optimised at export (`optimise`): opening it does no graph work again.
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+        # No arena kept for the largest batch ever run: a question is a few tokens.
+        options.enable_cpu_mem_arena = False
         self.session = onnxruntime.InferenceSession(str(folder / record.file), options,
                                                     providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(folder / record.tokenizer))
