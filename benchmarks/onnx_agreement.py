@@ -1,7 +1,7 @@
 """Every question of every evaluation set answered through the ONNX exports and through torch's
 models, on the same index: how many answers differ (citations, declining, safety notice).
 
-    python benchmarks/onnx_agreement.py [--home DIR] [--sets testset,articles,real,safety]
+    python benchmarks/onnx_agreement.py [--home DIR] [--sets testset,articles,real,safety] [--split heldout]
 
 DIR is a data folder whose index and exports are built (a temporary one is built otherwise).
 """
@@ -35,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path)
     parser.add_argument("--sets", default="testset,articles,real,safety")
+    parser.add_argument("--split", help="only this split of each set (tune or heldout)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="closer-agree-"))
     settings = Settings(home=home, corpus=REPO / "corpus")
@@ -44,7 +45,8 @@ def main() -> None:
     print("| set | questions | answers that differ | ONNX s | torch s |")
     print("| --- | --- | --- | --- | --- |")
     for name in args.sets.split(","):
-        cases = load_testset(REPO / "assistant/evaluation" / f"{name}.jsonl").cases
+        cases = [c for c in load_testset(REPO / "assistant/evaluation" / f"{name}.jsonl").cases
+                 if args.split is None or c.split in (None, args.split)]
         timings, results = [], []
         for assistant in (onnx, torch):
             started = time.perf_counter()
