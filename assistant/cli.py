@@ -107,7 +107,7 @@ def ingest(settings: Settings, rebuild: bool):
     from .service import ensure_index
 
     started = time.perf_counter()
-    embedder = question_embedder(settings, notify=_notify)
+    embedder = question_embedder(settings, verify=True, notify=_notify)
     index, status = ensure_index(settings, embedder, rebuild=rebuild, show_progress=True, notify=_notify)
     elapsed = time.perf_counter() - started
     if status.report is None:

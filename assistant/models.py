@@ -41,11 +41,12 @@ def export_question_models(settings: Settings, *, verify: bool = True,
     return export_models(settings.models_dir, builders, verify=verify, notify=notify)
 
 
-def question_embedder(settings: Settings, *, export: bool = True,
+def question_embedder(settings: Settings, *, export: bool = True, verify: bool = False,
                       notify: Callable[[str], None] = lambda message: None) -> Embedder:
     """The ONNX embedder when the data folder holds current exports (made now when `export` and
     they are missing or stale), else the bundled model through torch. CLOSER_QUESTION_MODELS=torch
-    chooses torch's models whatever the data folder holds."""
+    chooses torch's models whatever the data folder holds. With `verify` (`closer ingest`) each
+    export's hash is checked too, and a file that differs is exported again."""
     backend = os.environ.get(BACKEND_ENV, "onnx").strip().lower()
     if backend not in ("onnx", "torch"):
         from .errors import BadRequest
@@ -53,12 +54,15 @@ def question_embedder(settings: Settings, *, export: bool = True,
         raise BadRequest(f"{BACKEND_ENV}={backend!r}: use onnx (the default) or torch")
     if backend == "torch":
         return BundledMiniLM()
-    models = open_models(settings.models_dir, expected_sources())
+    models = None if verify else open_models(settings.models_dir, expected_sources())
     if models is None and export:
         try:
-            models = export_question_models(settings, verify=False, notify=notify)
+            models = export_question_models(settings, verify=verify, notify=notify)
         except ImportError as exc:  # no `onnx` or onnxruntime: torch answers, as before
             log.warning("answering with torch: %s is not installed to export the models to ONNX", exc.name)
+            return BundledMiniLM()
+        except Exception as exc:  # an export that fails must not stop the answer: torch gives it
+            log.warning("answering with torch: the models could not be exported to ONNX (%s)", exc)
             return BundledMiniLM()
     if models is None:
         return BundledMiniLM()

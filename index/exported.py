@@ -169,8 +169,14 @@ class ExportedModels:
     def warm(self) -> None:
         """Open every session now, each on its own thread: onnxruntime opens them without the
         GIL, so they load while the index does."""
+        def open_quietly(name: str) -> None:
+            try:
+                self.network(name)
+            except Exception:  # raised again, to the caller, at its first use
+                pass
+
         for name in self.models:
-            threading.Thread(target=self.network, args=(name,), name=f"closer-open-{name}", daemon=True).start()
+            threading.Thread(target=open_quietly, args=(name,), name=f"closer-open-{name}", daemon=True).start()
 
     def record(self) -> dict:
         """For the index manifest: each export's file, hash and source."""

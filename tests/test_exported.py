@@ -129,6 +129,15 @@ def test_a_stale_or_changed_export_is_never_run(tmp_path, built_home):
     again = json.loads(manifest.read_text(encoding="utf-8"))["models"]["embedder"]
     assert file_sha256(settings.models_dir / again["file"]) == again["sha256"]
     assert float(embedder.encode(["trust"])[0] @ BundledMiniLM().encode(["trust"])[0]) >= 0.9999
+    # A file changed in place (same size, another hash) opens, but `closer ingest`'s check
+    # (verify) finds it and exports it again.
+    path = settings.models_dir / again["file"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert open_models(settings.models_dir, expected_sources()) is not None
+    question_embedder(settings, verify=True)
+    assert file_sha256(path) == json.loads(manifest.read_text(encoding="utf-8"))["models"]["embedder"]["sha256"]
 
 
 def test_the_torch_models_can_be_chosen_and_a_wrong_choice_is_refused(settings, monkeypatch):
