@@ -21,17 +21,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import ModelUnavailable
-
 EXPORT_VERSION = 2  # 2: the graph saved optimised
 MANIFEST = "models.json"
 OPSET = 17
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 BATCH = 32
-
-
-class ExportError(ModelUnavailable):
-    """A model could not be exported, or an export can't be used; the message says what to do."""
 
 
 def file_sha256(path: Path) -> str:
@@ -124,7 +118,7 @@ class OnnxNetwork:
     def encodings(self, texts: Sequence[str]):
         return self.tokenizer.encode_batch(list(texts))
 
-    def run(self, encodings) -> np.ndarray:
+    def run(self, encodings) -> tuple[np.ndarray, np.ndarray]:
         """The network's output for one batch of encodings (padded here), and the attention mask."""
         width = max(len(e.ids) for e in encodings)
         arrays = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in INPUTS}
@@ -193,6 +187,20 @@ def read_manifest(folder: Path) -> dict:
     return data if data.get("version") == EXPORT_VERSION else {}
 
 
+def _usable(folder: Path, raw: dict | None, source: str, *, verify: bool = False) -> ExportedModel | None:
+    """The recorded export when it was made from `source` and its files are there at the size
+    recorded (and, with `verify`, its hash); else None."""
+    try:
+        model = ExportedModel(**raw)
+    except TypeError:  # no record, or one of another shape
+        return None
+    path = folder / model.file
+    if model.source != source or not path.is_file() or path.stat().st_size != model.size \
+            or not (folder / model.tokenizer).is_file():
+        return None
+    return model if not verify or file_sha256(path) == model.sha256 else None
+
+
 def open_models(folder: Path, expected: dict[str, str]) -> ExportedModels | None:
     """The exports of `folder` when each of `expected` (name -> source) is there, exported from
     that source, and its file is the size recorded (its hash is checked at export, not at each
@@ -203,19 +211,8 @@ def open_models(folder: Path, expected: dict[str, str]) -> ExportedModels | None
     except ImportError:
         return None
     data = read_manifest(folder)
-    found: dict[str, ExportedModel] = {}
-    for name, source in expected.items():
-        raw = data.get("models", {}).get(name)
-        try:
-            model = ExportedModel(**raw)
-        except TypeError:
-            return None
-        path = folder / model.file
-        if model.source != source or not path.is_file() or path.stat().st_size != model.size \
-                or not (folder / model.tokenizer).is_file():
-            return None
-        found[name] = model
-    return ExportedModels(folder, found)
+    found = {name: _usable(folder, data.get("models", {}).get(name), source) for name, source in expected.items()}
+    return ExportedModels(folder, found) if all(found.values()) else None
 
 
 def export_models(folder: Path, builders: dict[str, tuple[str, Callable[[Path], ExportedModel]]], *,
@@ -227,17 +224,8 @@ def export_models(folder: Path, builders: dict[str, tuple[str, Callable[[Path], 
     data = read_manifest(folder)
     models = {}
     for name, (source, build) in builders.items():
-        raw = data.get("models", {}).get(name)
-        current = None
-        if raw:
-            try:
-                current = ExportedModel(**raw)
-            except TypeError:
-                current = None
-        path = folder / current.file if current is not None else None
-        if current is not None and current.source == source and path.is_file() and \
-                path.stat().st_size == current.size and (folder / current.tokenizer).is_file() and (
-                not verify or file_sha256(path) == current.sha256):
+        current = _usable(folder, data.get("models", {}).get(name), source, verify=verify)
+        if current is not None:
             models[name] = current
             continue
         notify(f"Exporting the {name} model to ONNX (once) into {folder}.")

@@ -179,9 +179,15 @@ class SafetyModel:
             raise SafetyModelError(f"the safety classifier weights {weights_path} don't fit the model "
                                    f"({len(missing)} missing, {len(unexpected)} unexpected): rebuild them")
         network.eval()
+        return cls.from_record(data, network, sentence_transformer[0].tokenizer)
+
+    @classmethod
+    def from_record(cls, data: dict, network, tokenizer) -> "SafetyModel":
+        """The model of a checked record (`read_meta`) over `network`."""
+        concerns = tuple(data["concerns"])
         meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "thresholds", "weights")}
         return cls(data["model_id"], concerns, {c: float(data["thresholds"][c]) for c in concerns}, meta,
-                   network, sentence_transformer[0].tokenizer)
+                   network, tokenizer)
 
 
 def weights_source(meta_path: Path = META_PATH, weights_path: Path = WEIGHTS_PATH) -> str:
@@ -210,8 +216,4 @@ class OnnxSafetyModel(SafetyModel):
 
     @classmethod
     def open(cls, exported, meta_path: Path = META_PATH) -> "OnnxSafetyModel":
-        data = cls.read_meta(meta_path)
-        concerns = tuple(data["concerns"])
-        meta = {k: v for k, v in data.items() if k not in ("model_id", "concerns", "thresholds", "weights")}
-        return cls(data["model_id"], concerns, {c: float(data["thresholds"][c]) for c in concerns}, meta,
-                   exported.network("safety"), None)
+        return cls.from_record(cls.read_meta(meta_path), exported.network("safety"), None)

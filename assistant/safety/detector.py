@@ -32,12 +32,11 @@ class Detector:
                 self._loaded = True
                 load = getattr(self.embedder, "load", None)
                 exported = getattr(self.embedder, "exported", None)  # the ONNX path: its export, no torch
-                if SafetyModel.read_meta()["model_id"] != getattr(self.embedder, "model_id", None):
-                    pass
-                elif exported is not None and "safety" in exported.models:
-                    self.model = OnnxSafetyModel.open(exported)
-                elif callable(load):
-                    self.model = SafetyModel.load(load())
+                if SafetyModel.read_meta()["model_id"] == getattr(self.embedder, "model_id", None):
+                    if exported is not None and "safety" in exported.models:
+                        self.model = OnnxSafetyModel.open(exported)
+                    elif callable(load):
+                        self.model = SafetyModel.load(load())
             return self.model
 
     @property
