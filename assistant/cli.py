@@ -428,7 +428,10 @@ def serve(settings: Settings, host: str, port: int, auth: str | None, concurrenc
     if exposed and credentials is None:
         raise BadRequest(f"serving {'a share link' if share else 'on ' + host} makes the page reachable from "
                          "other machines; add --auth USER:PASSWORD (or set CLOSER_AUTH)")
-    loader = AssistantLoader(lambda: Assistant.open(settings, notify=_notify)).start()
+    def open_assistant() -> Assistant:  # the status line shows how far building the index has got
+        return Assistant.open(settings, notify=_notify, progress=loader.report)
+
+    loader = AssistantLoader(open_assistant).start()
     click.echo(f"closer: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
                "(the page is up now; it answers once the model and the index have loaded)", err=True)
     launch(loader, settings, host=host, port=port, share=share, auth=credentials, concurrency=concurrency)

@@ -10,6 +10,7 @@ import numpy as np
 
 from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, can_encode_tokens,
                    get_embedder, is_current, load_index)
+from index.encoding import Progress
 from ingest import Article, corpus_files
 
 from .adapter import QueryAdapter
@@ -37,7 +38,8 @@ class IndexStatus:
 
 def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: IndexSettings = IndexSettings(),
                  rebuild: bool = False, show_progress: bool = False,
-                 notify: Callable[[str], None] = lambda message: None) -> tuple[CorpusIndex, IndexStatus]:
+                 notify: Callable[[str], None] = lambda message: None,
+                 progress: Callable[[Progress], None] | None = None) -> tuple[CorpusIndex, IndexStatus]:
     """Load the index of `settings`, building it when there is none and bringing it up to date
     when the corpus or the settings changed. An index of another model or format is refused
     (`IncompatibleIndex`) unless `rebuild` is set: nothing built is replaced unasked."""
@@ -63,7 +65,7 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         else:
             notify(f"No index yet at {settings.index_dir}; building it from {settings.corpus}.")
     index, report = build_index(settings.corpus, embedder, settings=index_settings, previous=previous,
-                                show_progress=show_progress)
+                                show_progress=show_progress, progress=progress)
     if previous is not None:  # thresholds calibrated on a test set outlive an update of the corpus
         index.calibration = previous.calibration
     index.query_models = query_models(index_settings, embedder)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from ingest import INGEST_VERSION, METADATA_FILE, CorpusReport, corpus_files, file_sha256, read_corpus
 
-from .embedders import Embedder, can_encode_tokens
+from .embedders import Embedder
+from .encoding import Progress, encode_corpus, wants_tokens
 from .late import token_matrix
 from .store import CorpusIndex, IndexSettings, embedding_text
 
@@ -42,7 +44,8 @@ def is_current(index: CorpusIndex, corpus_dir: Path, settings: IndexSettings) ->
 
 
 def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
-                previous: CorpusIndex | None = None, show_progress: bool = False) -> tuple[CorpusIndex, BuildReport]:
+                previous: CorpusIndex | None = None, show_progress: bool = False,
+                progress: Callable[[Progress], None] | None = None) -> tuple[CorpusIndex, BuildReport]:
     """Read, clean and chunk the corpus folder, then `index_documents`.
 
     With `previous` (an index of the same model, chunking and ingest version), the vectors of
@@ -59,13 +62,13 @@ def build_index(corpus_dir: Path, embedder: Embedder, *, settings: IndexSettings
     if (corpus_dir / METADATA_FILE).exists():
         extra[METADATA_FILE] = {"sha256": file_sha256(corpus_dir / METADATA_FILE), "role": "metadata"}
     return index_documents(corpus, embedder, settings=settings, previous=previous, show_progress=show_progress,
-                           extra_files=extra)
+                           extra_files=extra, progress=progress)
 
 
 def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: IndexSettings = IndexSettings(),
                     previous: CorpusIndex | None = None, show_progress: bool = False,
-                    embed_sentences: bool = True, extra_files: dict[str, dict] | None = None
-                    ) -> tuple[CorpusIndex, BuildReport]:
+                    embed_sentences: bool = True, extra_files: dict[str, dict] | None = None,
+                    progress: Callable[[Progress], None] | None = None) -> tuple[CorpusIndex, BuildReport]:
     """Embed the chunks (and, unless `embed_sentences` is off, their sentences) of ingested
     documents and index their terms. Without sentence vectors the index serves retrieval only."""
     report = BuildReport(corpus)
@@ -78,7 +81,7 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
             reusable[chunk.chunk_id] = (previous.context_text(chunk), previous.chunk_vectors[row],
                                         previous.sentence_vectors[rows.start:rows.stop], previous.token_rows(row))
     # Token vectors are kept for late interaction when it is on and the embedder gives them.
-    with_tokens = settings.search.late_weight > 0 and can_encode_tokens(embedder)
+    with_tokens = wants_tokens(embedder, settings.search.late_weight)
 
     titles = {item.article.article_id: item.article.title for item in corpus.files}
     chunks, texts, chunk_vecs, sent_vecs, token_vecs = [], [], [], [], []
@@ -104,28 +107,31 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
         files[name] = {"sha256": item.sha256, "article_id": item.article.article_id, "chunks": len(item.chunks)}
     files.update(extra_files or {})
 
-    if to_embed:
-        encoded = embedder.encode([texts[i] for i in to_embed], show_progress=show_progress)
-        for vec, i in zip(encoded, to_embed):
-            chunk_vecs[i] = vec
-        if embed_sentences:
-            article_texts = {item.article.article_id: item.article.text for item in corpus.files}
-            sentence_texts = [article_texts[chunks[i].article_id][s:e] for i in to_embed for s, e in chunks[i].sentences]
-            sent_encoded = embedder.encode(sentence_texts, show_progress=show_progress)
-            cursor = 0
-            for i in to_embed:
-                n = len(chunks[i].sentences)
-                sent_vecs[i] = sent_encoded[cursor:cursor + n]
-                cursor += n
-    token_parts = None
-    if with_tokens:
-        # Chunks embedded now, and reused ones whose index kept no token vectors.
-        missing = [i for i, tokens in enumerate(token_vecs) if tokens is None]
-        if missing:
-            for i, tokens in zip(missing, embedder.encode_tokens([texts[i] for i in missing], dtype=np.float16,
-                                                                 show_progress=show_progress)):
-                token_vecs[i] = tokens
-        token_parts = token_vecs
+    # Token vectors: for the chunks embedded now (from the same pass), and for reused ones whose
+    # index kept none.
+    embedding_now = set(to_embed)
+    missing = [i for i, tokens in enumerate(token_vecs) if tokens is None and i not in embedding_now] \
+        if with_tokens else []
+    sentence_texts = None
+    if to_embed and embed_sentences:
+        article_texts = {item.article.article_id: item.article.text for item in corpus.files}
+        sentence_texts = [article_texts[chunks[i].article_id][s:e] for i in to_embed for s, e in chunks[i].sentences]
+    if to_embed or missing:
+        encoded, extra = encode_corpus(embedder, [texts[i] for i in to_embed], sentence_texts,
+                                       with_tokens=with_tokens, token_only=[texts[i] for i in missing],
+                                       show_progress=show_progress, progress=progress)
+        cursor = 0
+        for n, i in enumerate(to_embed):
+            chunk_vecs[i] = encoded.passages[n]
+            if encoded.tokens is not None:
+                token_vecs[i] = encoded.tokens[n]
+            if encoded.sentences is not None:
+                count = len(chunks[i].sentences)
+                sent_vecs[i] = encoded.sentences[cursor:cursor + count]
+                cursor += count
+        for i, tokens in zip(missing, extra or []):
+            token_vecs[i] = tokens
+    token_parts = token_vecs if with_tokens else None
     report.embedded_chunks = len(to_embed)
     report.reused_chunks = len(chunks) - len(to_embed)
 

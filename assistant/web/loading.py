@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Callable
 
+from index.encoding import Progress
+
 from ..service import Assistant
 
 
@@ -25,6 +27,7 @@ class AssistantLoader:
         self._lock = threading.Lock()
         self.started: float | None = None
         self.seconds: float | None = None  # how long loading took
+        self.progress: Progress | None = None  # how far building the index has got, while it is built
 
     @classmethod
     def ready(cls, assistant: Assistant) -> "AssistantLoader":
@@ -72,8 +75,14 @@ class AssistantLoader:
         assert self._assistant is not None
         return self._assistant
 
+    def report(self, progress: Progress) -> None:
+        """Where building the index has got (passed as `progress` to `Assistant.open`)."""
+        self.progress = progress
+
     def status(self) -> str:
         if not self._ready.is_set():
+            if self.progress is not None:
+                return f"{self.progress.describe()} The first answer waits for it."
             return "Loading the model and the index… the first answer waits for it."
         if self._error is not None:
             return f"closer could not start: {self._error}"
