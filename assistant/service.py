@@ -10,7 +10,7 @@ import numpy as np
 
 from index import (BuildReport, CorpusIndex, Embedder, IndexNotFound, IndexSettings, build_index, can_encode_tokens,
                    get_embedder, is_current, load_index)
-from index.encoding import Progress
+from index.encoding import Progress, wants_tokens
 from ingest import Article, corpus_files
 
 from .adapter import QueryAdapter
@@ -52,9 +52,9 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
             previous = None
         if previous is not None:
             # An index from before late interaction lacks the token vectors its settings now ask for.
-            wants_tokens = index_settings.search.late_weight > 0 and can_encode_tokens(embedder)
+            with_tokens = wants_tokens(embedder, index_settings.search.late_weight)
             if is_current(previous, settings.corpus, index_settings) and (
-                    previous.has_token_vectors or not wants_tokens):
+                    previous.has_token_vectors or not with_tokens):
                 models = query_models(index_settings, embedder)
                 if previous.query_models != models:  # the adapter or an export changed: the manifest says so
                     previous.query_models = models

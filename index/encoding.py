@@ -97,44 +97,41 @@ def encode_corpus(embedder, passages: Sequence[str], sentences: Sequence[str] | 
     """Vectors of `passages` (and, `with_tokens`, their token vectors from the same pass), of
     `sentences`, and the token vectors alone of `token_only` (passages whose vectors are kept
     from before but whose index has no token vectors)."""
-    dim = embedder.dimension
     total = sum(map(len, passages)) + sum(map(len, sentences or ())) + sum(map(len, token_only))
     meter = _Meter(total, show_progress, progress)
-    one_pass = with_tokens and callable(getattr(embedder, "encode_passages", None))
+
+    def each_slice(texts: Sequence[str], encode: Callable[[list[str]], object]) -> list:
+        """`encode` of every slice of `texts`, put back in the texts' order (one result a text)."""
+        found: list = [None] * len(texts)
+        for rows in _slices(texts):
+            part = [texts[i] for i in rows]
+            for i, result in zip(rows, encode(part)):
+                found[i] = result
+            meter.add(sum(map(len, part)))
+        return found
+
+    def passage_pass(part: list[str]):  # (vector, token vectors or None) a passage
+        if not with_tokens:
+            return zip(embedder.encode(part), [None] * len(part))
+        if callable(getattr(embedder, "encode_passages", None)):
+            return zip(*embedder.encode_passages(part, dtype=np.float16))
+        return zip(embedder.encode(part), embedder.encode_tokens(part, dtype=np.float16))
+
+    def tokens_of(part: list[str]):
+        return embedder.encode_tokens(part, dtype=np.float16)
+
     bulk = getattr(embedder, "bulk", None)
     try:
         with bulk() if callable(bulk) else nullcontext():
-            vectors = np.zeros((len(passages), dim), dtype=np.float32)
-            tokens: list[np.ndarray | None] | None = [None] * len(passages) if with_tokens else None
-            for rows in _slices(passages):
-                part = [passages[i] for i in rows]
-                if one_pass:
-                    found, found_tokens = embedder.encode_passages(part, dtype=np.float16)
-                else:
-                    found = embedder.encode(part)
-                    found_tokens = embedder.encode_tokens(part, dtype=np.float16) if with_tokens else None
-                vectors[rows] = found
-                if found_tokens is not None:
-                    for i, t in zip(rows, found_tokens):
-                        tokens[i] = t
-                meter.add(sum(map(len, part)))
-            sentence_vectors = None
-            if sentences is not None:
-                sentence_vectors = np.zeros((len(sentences), dim), dtype=np.float32)
-                for rows in _slices(sentences):
-                    part = [sentences[i] for i in rows]
-                    sentence_vectors[rows] = embedder.encode(part) if part else np.zeros((0, dim), np.float32)
-                    meter.add(sum(map(len, part)))
-            extra: list[np.ndarray] | None = None
-            if token_only:
-                extra = [None] * len(token_only)
-                for rows in _slices(token_only):
-                    part = [token_only[i] for i in rows]
-                    for i, t in zip(rows, embedder.encode_tokens(part, dtype=np.float16)):
-                        extra[i] = t
-                    meter.add(sum(map(len, part)))
+            found = each_slice(passages, passage_pass)
+            sentence_rows = each_slice(sentences, embedder.encode) if sentences is not None else None
+            extra = each_slice(token_only, tokens_of) if token_only else None
     finally:
         meter.close()
+    vectors = np.array([v for v, _ in found], dtype=np.float32).reshape(len(passages), embedder.dimension)
+    sentence_vectors = None if sentence_rows is None else \
+        np.array(sentence_rows, dtype=np.float32).reshape(len(sentences), embedder.dimension)
+    tokens = [t for _, t in found] if with_tokens else None
     return Encoded(vectors, tokens, sentence_vectors), extra
 
 

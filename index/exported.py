@@ -185,8 +185,7 @@ class SessionPool:
             return rows, encodings, output, mask
 
         pending: deque = deque()
-        items = iter(work)
-        for item in items:
+        for item in work:
             pending.append(self._executor.submit(one, item))
             if len(pending) >= 2 * self.workers:
                 yield pending.popleft().result()
