@@ -431,7 +431,8 @@ def serve(settings: Settings, host: str, port: int, auth: str | None, concurrenc
     def open_assistant() -> Assistant:  # the status line shows how far building the index has got
         return Assistant.open(settings, notify=_notify, progress=loader.report)
 
-    loader = AssistantLoader(open_assistant).start()
+    loader = AssistantLoader(open_assistant)  # bound before its thread starts: the thread reads it
+    loader.start()
     click.echo(f"closer: http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ "
                "(the page is up now; it answers once the model and the index have loaded)", err=True)
     launch(loader, settings, host=host, port=port, share=share, auth=credentials, concurrency=concurrency)

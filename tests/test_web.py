@@ -292,3 +292,22 @@ def test_the_status_line_says_how_far_building_the_index_has_got():
         assert loader.status() == "Building the index: 25% embedded, about 30 s left. The first answer waits for it."
     finally:
         release.set()
+
+
+def test_serve_opens_the_assistant_it_serves(settings, monkeypatch):
+    """`closer serve` as a user runs it, up to the point of serving: the loader it hands to the
+    page opens the assistant from the data folder (an earlier wiring raised inside the loader's
+    thread, so every answer was an error while the page looked fine)."""
+    import assistant.web
+
+    served = {}
+
+    def launch(loader, _settings, **options):
+        served["assistant"] = loader.get(timeout=120)
+        served["options"] = options
+
+    monkeypatch.setattr(assistant.web, "launch", launch)
+    result = CliRunner().invoke(cli, ["serve", "--home", str(settings.home), "--corpus", str(settings.corpus)])
+    assert result.exit_code == 0, result.output
+    answer = served["assistant"].ask("How can we rebuild trust after betrayal?")
+    assert answer.citations and served["options"]["concurrency"] >= 1
