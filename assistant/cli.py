@@ -107,7 +107,9 @@ def ingest(settings: Settings, rebuild: bool):
     from .service import ensure_index
 
     started = time.perf_counter()
-    embedder = question_embedder(settings, verify=True, notify=_notify)
+    # No session opened ahead: an index that is up to date is not embedded again, so the model
+    # is never run (issue 16: nothing re-done).
+    embedder = question_embedder(settings, verify=True, warm=False, notify=_notify)
     index, status = ensure_index(settings, embedder, rebuild=rebuild, show_progress=True, notify=_notify)
     elapsed = time.perf_counter() - started
     if status.report is None:
@@ -403,6 +405,16 @@ def _parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+def _share_cores(concurrency: int) -> None:
+    """Each of the answers worked on at once gets its share of the cores (CLOSER_THREADS, unless
+    set): answers at once x threads each = cores, so that they don't fight for them."""
+    import os
+
+    from index.exported import THREADS_ENV
+
+    os.environ.setdefault(THREADS_ENV, str(max(1, (os.cpu_count() or 1) // concurrency)))
+
+
 @cli.command()
 @data_options
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -424,6 +436,7 @@ def serve(settings: Settings, host: str, port: int, auth: str | None, concurrenc
 
     check_corpus(settings)  # a missing corpus is bad input now, not a message on the page later
     credentials = _parse_auth(auth)
+    _share_cores(concurrency)
     exposed = share or not (host in _LOOPBACK or host.startswith("127."))
     if exposed and credentials is None:
         raise BadRequest(f"serving {'a share link' if share else 'on ' + host} makes the page reachable from "

@@ -41,7 +41,7 @@ def export_question_models(settings: Settings, *, verify: bool = True,
     return export_models(settings.models_dir, builders, verify=verify, notify=notify)
 
 
-def question_embedder(settings: Settings, *, export: bool = True, verify: bool = False,
+def question_embedder(settings: Settings, *, export: bool = True, verify: bool = False, warm: bool = True,
                       notify: Callable[[str], None] = lambda message: None) -> Embedder:
     """The ONNX embedder when the data folder holds current exports (made now when `export` and
     they are missing or stale), else the bundled model through torch. CLOSER_QUESTION_MODELS=torch
@@ -66,5 +66,6 @@ def question_embedder(settings: Settings, *, export: bool = True, verify: bool =
             return BundledMiniLM()
     if models is None:
         return BundledMiniLM()
-    models.warm()  # the sessions open while the index loads
+    if warm:  # the sessions open while the index loads (else at their first use)
+        models.warm()
     return OnnxMiniLM(models)

@@ -180,3 +180,46 @@ def test_one_pass_in_a_session_pool_gives_the_vectors_of_separate_passes(assista
         assert mine.shape == theirs.shape and cosines(mine.astype(np.float32), theirs).min() >= 0.999
     assert seen[-1].done == seen[-1].total == sum(map(len, TEXTS)) + sum(map(len, sentences))
     assert onnx._pool is None  # the pool's sessions are gone after the build
+
+
+def test_length_batches_keep_padding_small_and_every_row_once():
+    from index.exported import length_batches
+
+    lengths = [96, 12, 14, 30, 13, 60, 12, 31, 95, 200, 11]
+    work = length_batches(lengths, batch_size=3)
+    rows = [row for batch in work for row in batch]
+    assert sorted(rows) == list(range(len(lengths)))  # every row once
+    assert [lengths[r] for r in rows] == sorted(lengths)  # shortest first
+    for batch in work:
+        widths = [lengths[r] for r in batch]
+        assert len(batch) <= 3 and max(widths) <= max(1.25 * min(widths), min(widths) + 8)
+    assert len(work) < len(lengths)  # texts of like length do share batches
+
+
+def test_batching_by_length_does_not_change_the_safety_probabilities(assistant_real):
+    """A question's units (short sentences beside its whole text) in length batches get the
+    probabilities each gets alone: padding is masked out."""
+    from assistant.safety.classifier import units
+
+    model = assistant_real.safety.detector._classifier()
+    story = ("We have been married for nine years and have two kids. Lately he checks my phone every night. "
+             "He takes my money and won't let me see my friends. Last week he grabbed me by the throat "
+             "when I said I wanted to visit my sister. I don't know what to do. How do we get closer again?")
+    texts = units(story)
+    together = model.probabilities(texts)
+    alone = np.vstack([model.probabilities([text]) for text in texts])
+    assert len(texts) > 5 and np.abs(together - alone).max() < 1e-4
+
+
+def test_ingest_of_an_unchanged_corpus_runs_no_model(settings):
+    """`closer ingest` in its own process on an index that is up to date: no torch imported and
+    no ONNX session opened (the exports are checked by their hashes, the index by the corpus's)."""
+    code = ("import sys\nimport index.exported as exported\nopened = []\nsession = exported._session\n"
+            "exported._session = lambda *a, **k: opened.append(a) or session(*a, **k)\n"
+            "from assistant.cli import cli\n"
+            "try:\n    cli(['ingest'])\nexcept SystemExit:\n    pass\n"
+            "print('torch loaded:', 'torch' in sys.modules, 'sessions opened:', len(opened))")
+    env = {**os.environ, "CLOSER_HOME": str(settings.home), "CLOSER_CORPUS": str(settings.corpus)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert "is up to date" in result.stdout, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("torch loaded: False sessions opened: 0"), result.stdout[-300:]

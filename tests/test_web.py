@@ -4,6 +4,7 @@ API over HTTP, and the rules of `closer serve`."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 from dataclasses import replace
@@ -19,6 +20,7 @@ from assistant.records import ArticleMentions, LookupResult, Mention
 from assistant.web import as_text, launch
 from assistant.web import app as app_module
 from assistant.web import render
+from index.exported import THREADS_ENV
 from tests.conftest import KMA
 
 ATTACK = "<img src=x onerror=alert(1)>"
@@ -307,7 +309,12 @@ def test_serve_opens_the_assistant_it_serves(settings, monkeypatch):
         served["options"] = options
 
     monkeypatch.setattr(assistant.web, "launch", launch)
-    result = CliRunner().invoke(cli, ["serve", "--home", str(settings.home), "--corpus", str(settings.corpus)])
+    monkeypatch.setenv(THREADS_ENV, "")  # recorded, so that the test's undo removes what serve sets
+    monkeypatch.delenv(THREADS_ENV)
+    result = CliRunner().invoke(cli, ["serve", "--home", str(settings.home), "--corpus", str(settings.corpus),
+                                      "--concurrency", "2"])
     assert result.exit_code == 0, result.output
     answer = served["assistant"].ask("How can we rebuild trust after betrayal?")
-    assert answer.citations and served["options"]["concurrency"] >= 1
+    assert answer.citations and served["options"]["concurrency"] == 2
+    # Two answers at once share the cores: each session gets half of them.
+    assert os.environ[THREADS_ENV] == str(max(1, (os.cpu_count() or 1) // 2))
