@@ -20,7 +20,7 @@ from ingest import METADATA_FILE, IngestError
 from .compose import format_source
 from .errors import BadRequest
 from .safety import SafetyFileError, SafetyModelError
-from .settings import CORPUS_ENV, COUNTRY_ENV, HOME_ENV, Settings
+from .settings import CORPUS_ENV, COUNTRY_ENV, HOME_ENV, SERVE_CONCURRENCY, Settings
 
 
 class BadInput(click.ClickException):
@@ -422,7 +422,7 @@ def _share_cores(concurrency: int) -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option("--auth", metavar="USER:PASSWORD", envvar="CLOSER_AUTH", show_envvar=True,
               help="Ask for this user name and password before showing the page.")
-@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
+@click.option("--concurrency", default=SERVE_CONCURRENCY, show_default=True, type=click.IntRange(1, 64),
               help="Requests worked on at once; more wait their turn in the queue.")
 @click.option("--share", is_flag=True, help="Ask Gradio for a public share link (needs internet and --auth).")
 def serve(settings: Settings, host: str, port: int, auth: str | None, concurrency: int, share: bool):

@@ -225,7 +225,7 @@ def test_programs_get_the_answer_json_over_http(settings, assistant_real, capfd,
                                 ["How do couples rebuild trust after betrayal?"], api_name="/ask")
         assert follow["kind"] == "follow_up" and follow["article_filter"] == "003_8433d8bc51077bda"
         assert follow["citations"] and all(c["article_id"] == "003_8433d8bc51077bda" for c in follow["citations"])
-        # Many users at once: the queue serves each in turn (two at a time), none is dropped.
+        # Many users at once: the queue serves each in turn (four at a time), none is dropped.
         questions = ["How can I listen better to my partner?", "Is technology harming our connection?"] * 6
         jobs = [client.submit(q, "", api_name="/ask") for q in questions]
         records = [job.result(timeout=120) for job in jobs]

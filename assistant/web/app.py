@@ -14,7 +14,7 @@ from ..conversation import Conversation, questions_of
 from ..errors import BadRequest
 from ..feedback import FeedbackStore
 from ..service import Assistant
-from ..settings import Settings
+from ..settings import SERVE_CONCURRENCY, SERVE_QUEUE, Settings
 from . import render
 from .loading import AssistantLoader
 from .tabs import TABS
@@ -22,7 +22,6 @@ from .tabs.page import Page, reason
 
 log = logging.getLogger("closer.web")
 
-DEFAULT_CONCURRENCY = 2  # one answer per core; more users wait their turn in Gradio's queue
 
 
 def page_theme() -> gr.themes.Base:
@@ -78,7 +77,7 @@ def build_app(loader: AssistantLoader, settings: Settings):
 
 
 def launch(source: Assistant | AssistantLoader, settings: Settings, *, host: str = "127.0.0.1", port: int = 7860,
-           share: bool = False, auth: tuple[str, str] | None = None, concurrency: int = DEFAULT_CONCURRENCY,
+           share: bool = False, auth: tuple[str, str] | None = None, concurrency: int = SERVE_CONCURRENCY,
            block: bool = True):
     """Serve the page; with `block=False` return the running app (for tests and benchmarks).
 
@@ -89,7 +88,7 @@ def launch(source: Assistant | AssistantLoader, settings: Settings, *, host: str
     os.environ.setdefault("GRADIO_TEMP_DIR", str(settings.home / "uploads"))
     loader = source if isinstance(source, AssistantLoader) else AssistantLoader.ready(source)
     loader.start()
-    app = build_app(loader, settings).queue(default_concurrency_limit=concurrency, max_size=256)
+    app = build_app(loader, settings).queue(default_concurrency_limit=concurrency, max_size=SERVE_QUEUE)
     app.launch(server_name=host, server_port=port, share=share, auth=auth, show_error=True, quiet=not block,
                prevent_thread_lock=not block, css=render.CSS, theme=page_theme(), footer_links=["api"])
     return app
