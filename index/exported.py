@@ -172,6 +172,9 @@ def _session(path: Path, *, threads: int, arena: bool = False):
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
+    # Threads sleep between runs instead of spinning: spinning took the cores from the rest of an
+    # answer (retrieval, quotes), 181 against 113 ms an answer (benchmarks/bench_answers.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # warnings about unused initialisers are not the user's business
     # Optimised at export (`optimise`): opening it does no graph work again.
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
