@@ -11,7 +11,7 @@ CORPUS_ENV = "CLOSER_CORPUS"
 COUNTRY_ENV = "CLOSER_COUNTRY"  # the deployment's country, for the safety notice's resources
 
 # `closer serve`, chosen with benchmarks/bench_load.py (32 clients on 2 cores; benchmarks/README):
-# four answers at once, each with its share of the cores, answered 22 % more a second than two
+# four answers at once, each with its share of the cores, answered 17 % more a second than two
 # and as many as eight with less memory; a queue of 64 is about six seconds of answers at that
 # rate, and a request beyond it is refused at once rather than left waiting.
 SERVE_CONCURRENCY = 4

@@ -23,7 +23,6 @@ from .tabs.page import Page, reason
 log = logging.getLogger("closer.web")
 
 
-
 def page_theme() -> gr.themes.Base:
     """Gradio's default theme with text and buttons that read at WCAG AA contrast (4.5:1): its
     subdued grey (footer, placeholders, "- or -") and white-on-orange buttons fall short of it.
