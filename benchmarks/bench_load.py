@@ -5,7 +5,8 @@
 For each `--concurrency` value a fresh `closer serve --concurrency N` process is started on the
 same index (DIR, or a temporary data folder built from corpus/ first), warmed with one answer,
 then `--clients` clients each ask a question, wait for the whole answer and ask the next, for
-`--seconds` (a closed loop: never more than `--clients` requests in flight). The questions are
+`--seconds` (a closed loop: never more than `--clients` requests in flight); with `--history N`
+each request carries the client's last N questions as the conversation so far. The questions are
 the built-in and real test sets' questions, in turn, so answers are not repeats of one question.
 Each request is Gradio's HTTP API as any program would use it: POST /gradio_api/call/ask, then
 read the event stream of its result. Reported: answers, answers a second, latency p50 / p95 /
@@ -66,9 +67,9 @@ def memory_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-async def ask(client: httpx.AsyncClient, question: str) -> None:
+async def ask(client: httpx.AsyncClient, question: str, history: list[str] | None = None) -> None:
     """One answer through Gradio's HTTP API; raises on anything but a complete answer."""
-    sent = await client.post("/gradio_api/call/ask", json={"data": [question, "", []]})
+    sent = await client.post("/gradio_api/call/ask", json={"data": [question, "", history or []]})
     sent.raise_for_status()
     event_id = sent.json()["event_id"]
     event = None
@@ -87,20 +88,22 @@ async def ask(client: httpx.AsyncClient, question: str) -> None:
     raise RuntimeError(f"stream ended without an answer (last event {event})")
 
 
-async def drive(port: int, clients: int, seconds: float, pool: list[str]) -> tuple[list[float], list[str]]:
+async def drive(port: int, clients: int, seconds: float, pool: list[str],
+                history: int = 0) -> tuple[list[float], list[str]]:
     latencies: list[float] = []
     errors: list[str] = []
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=2 * clients, max_keepalive_connections=2 * clients)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=TIMEOUT, limits=limits) as client:
         async def one_client(number: int) -> None:
-            turn = number
+            turn, asked = number, []
             while time.perf_counter() < deadline:
                 question = pool[turn % len(pool)]
                 turn += clients
                 started = time.perf_counter()
                 try:
-                    await asyncio.wait_for(ask(client, question), TIMEOUT)
+                    await asyncio.wait_for(ask(client, question, asked[-history:] if history else None), TIMEOUT)
+                    asked.append(question)
                     latencies.append(time.perf_counter() - started)
                 except Exception as exc:  # every failure is counted, and the first few are shown
                     errors.append(f"{type(exc).__name__}: {exc}"[:200])
@@ -129,13 +132,13 @@ async def drive_one(port: int, question: str) -> None:
         await ask(client, question)
 
 
-def run(home: Path, concurrency: int, clients: int, seconds: float, pool: list[str]) -> dict:
+def run(home: Path, concurrency: int, clients: int, seconds: float, pool: list[str], history: int = 0) -> dict:
     port = free_port()
     process = subprocess.Popen([CLOSER, "serve", "--port", str(port), "--concurrency", str(concurrency)],
                                env=env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(port, process, pool)
-        latencies, errors = asyncio.run(drive(port, clients, seconds, pool))
+        latencies, errors = asyncio.run(drive(port, clients, seconds, pool, history))
         rss, peak = memory_mb(process.pid)
     finally:
         process.terminate()
@@ -152,12 +155,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--concurrency", default="1,2,4")
+    parser.add_argument("--history", type=int, default=0,
+                        help="send each client's last N questions as the conversation so far (a follow-up)")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="closer-load-"))
     subprocess.run([CLOSER, "ingest"], env=env(home), check=True, capture_output=True)  # no-op when up to date
     pool = questions()
-    rows = [run(home, int(c), args.clients, args.seconds, pool) for c in args.concurrency.split(",")]
-    print(f"{args.clients} clients for {args.seconds:.0f} s each, {len(pool)} questions in turn\n")
+    rows = [run(home, int(c), args.clients, args.seconds, pool, args.history) for c in args.concurrency.split(",")]
+    print(f"{args.clients} clients for {args.seconds:.0f} s each, {len(pool)} questions in turn, "
+          f"{args.history} earlier questions sent with each\n")
     print("| --concurrency | answers | answers/s | p50 s | p95 s | max s | errors | server memory peak / end MB |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in rows:

@@ -270,3 +270,27 @@ def test_a_bad_concern_or_split_is_refused_with_the_line(tmp_path):
     path.write_text('{"question": "q", "concern": "none", "split": "tune"}\n', encoding="utf-8")
     with pytest.raises(TestSetError, match="no questions in the 'heldout' part"):
         load_testset(path, split="heldout")
+
+
+def test_a_replayed_question_is_scored_by_the_classifier_once():
+    """`/ask` with a conversation replays its earlier questions; the classifier (most of an
+    answer's time) reads each text once, and a caller changing the scores it got changes nothing."""
+    class Counting:
+        thresholds = {c: 0.5 for c in CONCERNS}
+
+        def __init__(self) -> None:
+            self.read: list[str] = []
+
+        def scores(self, text):
+            self.read.append(text)
+            return {c: (0.9 if "hits me" in text and c == "abuse" else 0.1) for c in CONCERNS}
+
+    model = Counting()
+    detector = Detector(model=model)
+    turns = ["How do we talk about money?", "He hits me when he drinks.", "What else can I do?"]
+    first = [detector.assess(t) for t in turns]
+    again = [detector.assess(t) for t in turns]  # the next turn replays the conversation
+    assert model.read == turns
+    assert [a.concerns for a in again] == [a.concerns for a in first] == [(), ("abuse",), ()]
+    detector.scores(turns[1])["abuse"] = 0.0
+    assert detector.assess(turns[1]).flagged

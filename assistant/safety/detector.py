@@ -9,11 +9,15 @@ decide.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from . import patterns
 from .classifier import OnnxSafetyModel, SafetyModel
 from .records import CONCERNS, Assessment, Evidence
+
+SCORES_CACHED = 128  # texts whose classifier scores are kept: a conversation's replayed questions
+
 
 class Detector:
     """`assess(question)` -> `Assessment`. The classifier reads the question's units in one batch
@@ -24,6 +28,10 @@ class Detector:
         self.model = model
         self._loaded = model is not None or not use_classifier or embedder is None
         self._lock = threading.Lock()
+        # `/ask` with a conversation replays its earlier questions: each is scored once, not at
+        # every turn (the classifier is most of an answer's time). Small enough that questions
+        # which don't come back (a benchmark cycling through a test set) are never served from it.
+        self._scores_of = functools.lru_cache(maxsize=SCORES_CACHED)(self._score)
 
     def _classifier(self) -> SafetyModel | None:
         """The classifier over the embedder's model, loaded on first use (None for another embedder)."""
@@ -43,10 +51,13 @@ class Detector:
     def uses_classifier(self) -> bool:
         return self._classifier() is not None
 
-    def scores(self, text: str) -> dict[str, float]:
-        """The classifier's score per concern (empty without the classifier)."""
+    def _score(self, text: str) -> dict[str, float]:
         model = self._classifier()
         return model.scores(text) if model is not None else {}
+
+    def scores(self, text: str) -> dict[str, float]:
+        """The classifier's score per concern (empty without the classifier)."""
+        return dict(self._scores_of(text))
 
     def assess(self, text: str) -> Assessment:
         evidence = [Evidence(m.pattern.concern, f"pattern:{m.pattern.name}", m.matched) for m in patterns.match(text)]
