@@ -88,14 +88,17 @@ class SafetyModel:
         """(texts, concerns) probabilities."""
         import torch
 
+        from index.exported import length_batches
+
         out = np.zeros((len(texts), len(self.concerns)), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if not texts:
+            return out
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=MAX_TOKENS)
         self.network.eval()
-        with torch.inference_mode():
-            for start in range(0, len(order), BATCH):
-                rows = order[start:start + BATCH]
-                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                       max_length=MAX_TOKENS, return_tensors="pt")
+        with torch.inference_mode():  # batches of like length, as the ONNX path runs them
+            for rows in length_batches([len(ids) for ids in encoded["input_ids"]], BATCH):
+                batch = self.tokenizer.pad({key: [encoded[key][i] for i in rows] for key in encoded.keys()},
+                                           return_tensors="pt")
                 out[rows] = torch.sigmoid(self.network(dict(batch))).numpy()
         return out
 
