@@ -44,6 +44,9 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
     when the corpus or the settings changed. An index of another model or format is refused
     (`IncompatibleIndex`) unless `rebuild` is set: nothing built is replaced unasked."""
     check_corpus(settings)
+    # How the index is laid out (vector index, token storage): by its size, unless the deployment
+    # sets CLOSER_VECTOR_INDEX / CLOSER_TOKEN_STORAGE.
+    index_settings = index_settings.with_layout_from_env()
     previous = None
     if not rebuild:
         try:

@@ -142,7 +142,12 @@ def index_documents(corpus: CorpusReport, embedder: Embedder, *, settings: Index
         sent_parts = [s for s in sent_vecs if s is not None and len(s)]
         sent_matrix = np.vstack(sent_parts).astype(np.float32) if sent_parts else np.zeros((0, dim), np.float32)
     tokens, offsets = token_matrix(token_parts, dim) if token_parts is not None else (None, None)
+    # Token codes keep the previous index's centroids, so a reused passage's codes are unchanged.
+    quantizer = None
+    if tokens is not None and previous is not None and previous.has_token_vectors \
+            and previous.token_vectors.kind == "pq" and settings.tokens.choose_kind(len(tokens)) == "pq":
+        quantizer = previous.token_vectors.quantizer
     index = CorpusIndex(articles=[f.article for f in corpus.files], chunks=chunks, chunk_vectors=chunk_matrix,
                         sentence_vectors=sent_matrix, model_id=embedder.model_id, settings=settings, files=files,
-                        token_vectors=tokens, token_offsets=offsets)
+                        token_vectors=tokens, token_offsets=offsets, token_quantizer=quantizer)
     return index, report

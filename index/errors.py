@@ -19,3 +19,7 @@ class CorruptIndex(CorpusIndexError):
 
 class ModelUnavailable(CorpusIndexError):
     """The embedding model cannot be loaded here."""
+
+
+class BadIndexSetting(CorpusIndexError):
+    """A setting of how the index is laid out (vector index, token storage) is not one it knows."""

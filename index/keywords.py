@@ -49,8 +49,10 @@ class KeywordIndex:
         return np.asarray(self.retriever.get_scores(terms, weight_mask=mask), dtype=np.float32)[: self.size]
 
     def search(self, query: str, n: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        from .ann import top
+
         scores = self.scores(query, mask)
-        order = np.argsort(-scores, kind="stable")[:n]
+        order = top(scores, n)
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 
     def save(self, directory: Path) -> None:
@@ -62,4 +64,5 @@ class KeywordIndex:
         import bm25s
 
         size = json.loads((Path(directory) / "size.json").read_text())["documents"]
-        return cls(bm25s.BM25.load(str(directory), show_progress=False), size)
+        # Memory-mapped: a large corpus's term matrix is read where a question's terms are.
+        return cls(bm25s.BM25.load(str(directory), mmap=True, show_progress=False), size)

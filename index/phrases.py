@@ -45,3 +45,59 @@ class PhraseIndex:
         total = sum(weights.values())
         return np.array([sum(w for pair, w in weights.items() if pair in self.pairs[row]) / total for row in rows],
                         dtype=np.float32)
+
+
+class HashedPhraseIndex:
+    """The same evidence for a corpus too large to hold every passage's pairs: how many passages
+    hold each pair is counted into 2^k hashed buckets (CRC-32 of the pair), saved with the index
+    and memory-mapped; a candidate's own pairs are read from its text when it is scored.
+
+    A bucket shared by two pairs over-counts the rarer one, which lowers its weight a little
+    (log(1 + N / (1 + n)) changes slowly in n); with four buckets a distinct pair that stays rare."""
+
+    def __init__(self, counts: np.ndarray, passages: int, text_of) -> None:
+        self.counts = counts
+        self.passages = int(passages)
+        self.text_of = text_of  # row -> the passage's text
+        from functools import lru_cache
+
+        self.pairs_of = lru_cache(maxsize=65_536)(lambda row: word_pairs(self.text_of(row)))
+        self.mask = len(counts) - 1
+        if len(counts) & self.mask:
+            raise ValueError("the bucket count must be a power of two")
+
+    @staticmethod
+    def bucket(pair: tuple[str, str]) -> int:
+        import zlib
+
+        return zlib.crc32(f"{pair[0]}\x00{pair[1]}".encode("utf-8"))
+
+    @classmethod
+    def count(cls, texts, *, buckets: int | None = None) -> tuple[np.ndarray, int]:
+        """Bucket counts of the passages' pairs (each passage counts a pair once), and how many
+        passages there were."""
+        keys: list[np.ndarray] = []
+        n = 0
+        for text in texts:
+            pairs = word_pairs(text)
+            keys.append(np.fromiter((cls.bucket(p) for p in pairs), dtype=np.uint32, count=len(pairs)))
+            n += 1
+        every = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint32)
+        if buckets is None:
+            distinct = len(np.unique(every)) if len(every) else 1
+            buckets = 1 << max(16, min(28, int(np.ceil(np.log2(4 * distinct)))))
+        counts = np.bincount(every & np.uint32(buckets - 1), minlength=buckets).astype(np.uint32)
+        return counts, n
+
+    def scores(self, question: str, rows: list[int]) -> np.ndarray:
+        asked = word_pairs(question)
+        if not asked or not rows:
+            return np.zeros(len(rows), dtype=np.float32)
+        weights = {pair: math.log(1.0 + self.passages / (1.0 + int(self.counts[self.bucket(pair) & self.mask])))
+                   for pair in asked}
+        total = sum(weights.values())
+        out = np.zeros(len(rows), dtype=np.float32)
+        for i, row in enumerate(rows):
+            held = self.pairs_of(row)
+            out[i] = sum(w for pair, w in weights.items() if pair in held) / total
+        return out

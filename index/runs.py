@@ -18,8 +18,9 @@ def best_in_runs(query: np.ndarray, vectors: np.ndarray, offsets: np.ndarray, ro
     starts, lengths = starts[filled], lengths[filled]
     firsts = np.cumsum(lengths) - lengths  # where each run begins among the gathered members
     positions = np.arange(int(lengths.sum())) - np.repeat(firsts, lengths) + np.repeat(starts, lengths)
-    if len(positions) * 2 > len(vectors):  # most members: one product, then pick (no copy of the rows)
+    if isinstance(vectors, np.ndarray) and len(positions) * 2 > len(vectors):
+        # most members: one product, then pick (no copy of the rows)
         products = (vectors @ query.T)[positions]
     else:
-        products = vectors[positions] @ query.T
+        products = np.asarray(vectors[positions], dtype=np.float32) @ query.T
     return filled, np.maximum.reduceat(products, firsts, axis=0)

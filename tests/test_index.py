@@ -70,12 +70,13 @@ def test_an_index_of_another_format_version_is_refused(built, tmp_path, fake_emb
         load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=fake_embedder.dimension)
 
 
-def test_missing_and_damaged_indexes_are_told_apart(built, tmp_path, fake_embedder):
+@pytest.mark.parametrize("part", ["vectors.npy", "sentences.npy", "chunks.jsonl"])
+def test_missing_and_damaged_indexes_are_told_apart(built, tmp_path, fake_embedder, part):
     with pytest.raises(IndexNotFound):
         load_index(tmp_path / "nothing", model_id=fake_embedder.model_id, dimension=64)
     index, _ = built
     index.save(tmp_path / "idx")
-    (tmp_path / "idx" / "chunks.faiss").unlink()
+    (tmp_path / "idx" / part).unlink()
     with pytest.raises(CorruptIndex, match="rebuild"):
         load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=64)
 

@@ -57,13 +57,17 @@ def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, 
     """The assistant to evaluate: the user's own index for a test set about the corpus; for a
     BEIR or SQuAD set, an index of its own documents under HOME/eval/, never mixed with the user's.
     Those documents' embeddings are cached in HOME/cache/embeddings.sqlite."""
-    index_settings = index_settings or IndexSettings()
+    index_settings = (index_settings or IndexSettings()).with_layout_from_env()
     if evalset.own_corpus:
         assistant = Assistant.open(settings, embedder=embedder, notify=notify, show_progress=show_progress,
                                    index_settings=index_settings)
         evalset.check_articles(assistant.article_ids)
         return assistant
-    tag = hashlib.sha256(json.dumps(index_settings.to_dict(), sort_keys=True).encode()).hexdigest()[:8]
+    described = index_settings.to_dict()
+    for part, default in (("ann", IndexSettings().ann), ("tokens", IndexSettings().tokens)):
+        if getattr(index_settings, part) == default:  # the tag of an index saved before the layout settings
+            described.pop(part)
+    tag = hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:8]
     directory = settings.home / "eval" / f"{_slug(evalset.name)}-{evalset.fingerprint}-{tag}"
     try:
         index = load_index(directory, model_id=embedder.model_id, dimension=embedder.dimension)
