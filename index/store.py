@@ -49,7 +49,7 @@ from .errors import BadIndexSetting, CorruptIndex, IncompatibleIndex, IndexNotFo
 from .keywords import KeywordIndex
 from .phrases import HashedPhraseIndex, PhraseIndex
 from .runs import best_in_runs
-from .table import LazyMapping, LazyRecords, line_offsets, write_lines
+from .table import LazyMapping, LazyRecords, RowFile, line_offsets, open_array, write_lines
 from .tokens import TokenSettings, TokenVectors
 
 FORMAT_VERSION = 1
@@ -178,7 +178,8 @@ def embedding_text(chunk: Chunk, title: str = "", context: str = "section") -> s
 
 def _float32(vectors: np.ndarray) -> np.ndarray:
     """float32 and C-contiguous: a memory map that already is stays one (no copy)."""
-    if isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.flags.c_contiguous:
+    if isinstance(vectors, RowFile) or (isinstance(vectors, np.ndarray) and vectors.dtype == np.float32
+                                        and vectors.flags.c_contiguous):
         return vectors
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
@@ -213,6 +214,7 @@ class CorpusIndex:
         self.chunks = chunks
         self.model_id = model_id
         self.dimension = int(chunk_vectors.shape[1]) if chunk_vectors.ndim == 2 and len(chunk_vectors) else 0
+        # (a RowFile for a large saved array: index/table.py)
         self.settings = settings
         self.files = files
         self.ingest_version = ingest_version
@@ -257,6 +259,9 @@ class CorpusIndex:
         self.keyword = keyword or KeywordIndex.build([self.context_text(c) for c in chunks])
         self._article_rows: dict[str, np.ndarray] = {}
         self._article_code: dict[str, int] | None = None
+        # A search engine that answers the candidate searches instead (index/milvus.py:
+        # MilvusSearch), attached by the assistant when the Milvus backend is chosen.
+        self.remote = None
         self._phrases = phrases
 
     def _derive_rows(self) -> dict[str, np.ndarray]:
@@ -373,7 +378,9 @@ class CorpusIndex:
         rows = self.rows_of(article_ids)
         with_sentences = self.has_sentence_vectors and self.settings.search.sentence_weight > 0
         approximate = self.passage_index.kind != "exact" or (with_sentences and self.sentence_index.kind != "exact")
-        if rows is None and approximate and len(self.chunks):
+        if rows is None and self.remote is not None:
+            rows = self.remote.dense_candidates(query_vector, n, with_sentences)
+        elif rows is None and approximate and len(self.chunks):
             found = [self.passage_index.search(query_vector, n)[0]]
             if with_sentences:
                 found.append(self.chunk_of_sentence(self.sentence_index.search(query_vector, 2 * n)[0]))
@@ -396,6 +403,8 @@ class CorpusIndex:
                        ) -> list[tuple[int, float]]:
         """Chunk rows by BM25 score, best first; chunks sharing no term with the query are left out."""
         rows = self.rows_of(article_ids)
+        if self.remote is not None:
+            return self.remote.keyword(query, n, rows)
         mask = None
         if rows is not None:
             mask = np.zeros(len(self.chunks), dtype=np.float32)
@@ -557,13 +566,13 @@ def load_index(directory: Path, *, model_id: str, dimension: int) -> CorpusIndex
         else:  # saved before the layout: every record is read now, as it was then
             chunks, articles = list(chunks), list(article_records)
         if (directory / "vectors.npy").exists():
-            vectors = np.load(directory / "vectors.npy", mmap_mode="r")
+            vectors = open_array(directory / "vectors.npy")
         else:
             import faiss
 
             flat = faiss.read_index(str(directory / "chunks.faiss"))
             vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, dimension), np.float32)
-        sentences = np.load(directory / "sentences.npy", mmap_mode="r") \
+        sentences = open_array(directory / "sentences.npy") \
             if manifest.get("sentence_vectors", True) else None
         passage_index = VectorIndex.load(directory / "passages.ann", vectors,
                                          (layout.get("passages") or {}).get("kind", "exact"), settings.ann)

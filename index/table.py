@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mmap
+import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -116,3 +117,92 @@ class LazyMapping(Mapping):
 
     def items(self):
         return zip(self.keys_in_order, self.records)
+
+
+class RowFile:
+    """A 2-D array in a `.npy` file whose rows are read with `pread` when asked for, not mapped.
+
+    A memory map of a large array counts every page a question touches as the process's own
+    (with this kernel's large page-cache folios, about 1.5 MB a random row); read with `pread`,
+    a row costs its own bytes once, and the page cache stays the system's. Used for arrays
+    above LARGE_ARRAY bytes; smaller ones are memory-mapped.
+    """
+
+    ndim = 2
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with open(self.path, "rb") as f:
+            major, _ = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(f)
+            self.offset = f.tell()
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{self.path.name} is not a C-ordered 2-D array")
+        self.shape, self.dtype = tuple(shape), np.dtype(dtype)
+        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __del__(self, close=os.close) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            close(fd)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _read(self, start: int, count: int, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.empty((count, self.shape[1]), dtype=self.dtype) if out is None else out
+        if count:
+            got = os.preadv(self._fd, [memoryview(out).cast("B")], self.offset + start * self.row_bytes)
+            if got != count * self.row_bytes:
+                raise ValueError(f"{self.path.name} ends before row {start + count}")
+        return out
+
+    def __getitem__(self, key) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            key = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= key < len(self):
+                raise IndexError(f"row {key} of {len(self)}")
+            return self._read(key, 1)[0]
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            rows = self._read(start, max(0, stop - start))
+            return rows if step == 1 else rows[::step]
+        rows = np.asarray(key)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        rows = rows.astype(np.int64).ravel()
+        rows = np.where(rows < 0, rows + len(self), rows)
+        if len(rows) and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"a row outside 0..{len(self) - 1}")
+        wanted, back = np.unique(rows, return_inverse=True)
+        out = np.empty((len(wanted), self.shape[1]), dtype=self.dtype)
+        # One read per run of consecutive rows (a passage's tokens are one run).
+        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
+        for first, last in zip(np.concatenate([[0], breaks]), np.concatenate([breaks, [len(wanted)]])):
+            self._read(int(wanted[first]), int(last - first), out[first:last])
+        return out[back]
+
+    def __matmul__(self, other) -> np.ndarray:
+        block = max(1, (64 << 20) // max(1, self.row_bytes))
+        parts = [self._read(s, min(block, len(self) - s)) @ other for s in range(0, len(self), block)]
+        return np.concatenate(parts) if parts else np.zeros((0,) + np.shape(other)[1:], dtype=np.float32)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        whole = self._read(0, len(self))
+        return whole if dtype is None else whole.astype(dtype)
+
+
+LARGE_ARRAY = 256 << 20  # bytes: above this an array is read by rows (RowFile), below it mapped
+
+
+def open_array(path: Path):
+    """A saved array: memory-mapped, or for a large 2-D one a RowFile."""
+    path = Path(path)
+    if path.stat().st_size > LARGE_ARRAY:
+        try:
+            return RowFile(path)
+        except ValueError:
+            pass
+    return np.load(path, mmap_mode="r")

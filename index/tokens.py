@@ -111,14 +111,16 @@ class TokenVectors:
     @classmethod
     def load(cls, directory: Path, kind: str = "float16", *, mmap: bool = True) -> "TokenVectors":
         directory = Path(directory)
-        mode = "r" if mmap else None
+        from .table import open_array
+
+        load = open_array if mmap else np.load
         offsets = np.load(directory / "token_offsets.npy")
         if kind == "pq":
             import faiss
 
-            return cls(offsets, codes=np.load(directory / "token_codes.npy", mmap_mode=mode),
+            return cls(offsets, codes=load(directory / "token_codes.npy"),
                        quantizer=faiss.read_ProductQuantizer(str(directory / "tokens.pq")))
-        return cls(offsets, vectors=np.load(directory / "tokens.npy", mmap_mode=mode))
+        return cls(offsets, vectors=load(directory / "tokens.npy"))
 
 
 def train_quantizer(matrix: np.ndarray, code_bytes: int = 64, *, sample: int = 32_768, iterations: int = 20,

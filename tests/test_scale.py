@@ -191,3 +191,45 @@ def test_a_truncated_record_file_is_reported_as_damage(corpus_copy, tmp_path, fa
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CorruptIndex, match="rebuild"):
         load_index(tmp_path / "idx", model_id=fake_embedder.model_id, dimension=fake_embedder.dimension)
+
+
+def test_rows_read_by_pread_are_the_arrays_rows(tmp_path):
+    from index.table import RowFile
+
+    array = np.random.default_rng(3).normal(size=(1000, 24)).astype(np.float32)
+    np.save(tmp_path / "a.npy", array)
+    rows = RowFile(tmp_path / "a.npy")
+    assert len(rows) == 1000 and rows.shape == (1000, 24) and rows.dtype == np.float32
+    assert np.array_equal(rows[7], array[7]) and np.array_equal(rows[-1], array[-1])
+    assert np.array_equal(rows[10:20], array[10:20]) and np.array_equal(rows[990:2000], array[990:])
+    picks = [500, 3, 4, 5, 500, 999, 0]  # unsorted, repeated, runs
+    assert np.array_equal(rows[picks], array[picks])
+    mask = np.zeros(1000, dtype=bool)
+    mask[[1, 2, 800]] = True
+    assert np.array_equal(rows[mask], array[mask])
+    q = array[42]
+    assert np.allclose(rows @ q, array @ q, atol=1e-5)
+    assert np.array_equal(np.asarray(rows), array)
+    with pytest.raises(IndexError):
+        rows[[1000]]
+
+
+def test_a_large_index_reads_its_arrays_by_row_and_answers_the_same(corpus_copy, tmp_path, monkeypatch):
+    import index.table as table
+    from index.table import RowFile
+
+    embedder = FakeTokenEmbedder()
+    index, _ = build_index(corpus_copy, embedder)
+    index.save(tmp_path / "idx")
+    monkeypatch.setattr(table, "LARGE_ARRAY", 1024)  # every array is "large"
+    loaded = load_index(tmp_path / "idx", model_id=embedder.model_id, dimension=embedder.dimension)
+    assert isinstance(loaded.chunk_vectors, RowFile) and isinstance(loaded.sentence_vectors, RowFile)
+    assert isinstance(loaded.token_vectors.vectors, RowFile)
+    for question in ["rebuilt after betrayal", "phones at dinner", "signs of emotional intimacy"]:
+        q = embedder.encode([question])[0]
+        tokens = embedder.encode_tokens([question], question=True)[0]
+        before, after = index.dense_search(q, 10), loaded.dense_search(q, 10)
+        assert [r for r, _ in after] == [r for r, _ in before]
+        assert [s for _, s in after] == pytest.approx([s for _, s in before])
+        rows = [r for r, _ in index.dense_search(q, 20)]
+        assert np.allclose(loaded.late_scores(tokens, rows), index.late_scores(tokens, rows), atol=1e-6)
