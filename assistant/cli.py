@@ -20,7 +20,8 @@ from ingest import METADATA_FILE, IngestError
 from .compose import format_source
 from .errors import BadRequest
 from .safety import SafetyFileError, SafetyModelError
-from .settings import CORPUS_ENV, COUNTRY_ENV, HOME_ENV, SERVE_CONCURRENCY, Settings
+from .settings import (BACKEND_ENV, BACKENDS, CORPUS_ENV, COUNTRY_ENV, HOME_ENV, MILVUS_COLLECTION_ENV, MILVUS_TOKEN_ENV,
+                       MILVUS_URI_ENV, SERVE_CONCURRENCY, Settings)
 
 
 class BadInput(click.ClickException):
@@ -37,9 +38,25 @@ def data_options(command):
     @click.option("--country", metavar="CODE", envvar=COUNTRY_ENV, show_envvar=True,
                   help="This deployment's country (ISO code: US, GB, ...), for the helplines a safety notice "
                        "gives. Default: the international directory.")
+    @click.option("--backend", type=click.Choice(BACKENDS, case_sensitive=False), envvar=BACKEND_ENV,
+                  show_envvar=True, help="Where passages are searched: in this process (embedded, the default) "
+                                         "or in Milvus (pip install -c constraints.txt -e '.[milvus]').")
+    @click.option("--milvus-uri", metavar="URI", envvar=MILVUS_URI_ENV, show_envvar=True,
+                  help="The Milvus server or cluster (http://host:19530), or a Milvus Lite file (*.db). "
+                       "Default: HOME/milvus.db.")
+    @click.option("--milvus-token", metavar="TOKEN", envvar=MILVUS_TOKEN_ENV, show_envvar=True,
+                  help="user:password or an API key for the Milvus server.")
+    @click.option("--milvus-collection", metavar="NAME", envvar=MILVUS_COLLECTION_ENV, show_envvar=True,
+                  help="Prefix of the Milvus collections (NAME_passages, NAME_sentences). Default: closer.")
     @functools.wraps(command)
-    def wrapper(*args, home=None, corpus=None, country=None, **kwargs):
-        settings = Settings.resolve(home=home, corpus=corpus, country=country)
+    def wrapper(*args, home=None, corpus=None, country=None, backend=None, milvus_uri=None, milvus_token=None,
+                milvus_collection=None, **kwargs):
+        try:
+            settings = Settings.resolve(home=home, corpus=corpus, country=country, backend=backend,
+                                        milvus_uri=milvus_uri, milvus_token=milvus_token,
+                                        milvus_collection=milvus_collection)
+        except BadRequest as exc:
+            raise BadInput(str(exc)) from exc
         try:
             return command(*args, settings=settings, **kwargs)
         except BadRequest as exc:

@@ -17,6 +17,7 @@ from .adapter import QueryAdapter
 from .adapter import manifest_record as adapter_record
 from .advice import wrong_advice_for
 from .amounts import asks_for_amount, states_amount
+from .backend import connect
 from .compose import DECLINE, format_answer, format_near_miss, nearby_sections, relevance, select_quotes
 from .errors import BadRequest, CorpusMissing, EmptyQuestion, UnknownArticle
 from .lookup import SentenceTerms, lookup_topic
@@ -62,6 +63,7 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
                 if previous.query_models != models:  # the adapter or an export changed: the manifest says so
                     previous.query_models = models
                     previous.save(settings.index_dir)
+                connect(previous, settings, notify=notify, show_progress=show_progress)
                 return previous, IndexStatus("loaded")
             notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
                    "updating it.")
@@ -73,6 +75,7 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         index.calibration = previous.calibration
     index.query_models = query_models(index_settings, embedder)
     index.save(settings.index_dir)
+    connect(index, settings, notify=notify, show_progress=show_progress)
     return index, IndexStatus("built" if previous is None else "updated", report)
 
 

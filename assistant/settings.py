@@ -9,6 +9,11 @@ from pathlib import Path
 HOME_ENV = "CLOSER_HOME"
 CORPUS_ENV = "CLOSER_CORPUS"
 COUNTRY_ENV = "CLOSER_COUNTRY"  # the deployment's country, for the safety notice's resources
+BACKEND_ENV = "CLOSER_BACKEND"  # embedded (FAISS + bm25s, in this process) | milvus
+MILVUS_URI_ENV = "CLOSER_MILVUS_URI"
+MILVUS_TOKEN_ENV = "CLOSER_MILVUS_TOKEN"
+MILVUS_COLLECTION_ENV = "CLOSER_MILVUS_COLLECTION"
+BACKENDS = ("embedded", "milvus")
 
 # `closer serve`, chosen with benchmarks/bench_load.py (32 clients on 2 cores; benchmarks/README):
 # four answers at once, each with its share of the cores, answered 17 % more a second than two
@@ -45,14 +50,35 @@ class Settings:
     home: Path
     corpus: Path
     country: str | None = None  # ISO 3166 code (US, GB, ...); None: the international directory
+    # Where passages are searched: "embedded" (FAISS and bm25s in this process) or "milvus" (the
+    # engine at `milvus_uri`: a server or cluster, or a Milvus Lite file; default HOME/milvus.db).
+    backend: str = "embedded"
+    milvus_uri: str | None = None
+    milvus_token: str = ""
+    milvus_collection: str = "closer"
 
     @classmethod
     def resolve(cls, home: str | Path | None = None, corpus: str | Path | None = None,
-                country: str | None = None) -> "Settings":
-        """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS / CLOSER_COUNTRY, then the defaults."""
+                country: str | None = None, backend: str | None = None, milvus_uri: str | None = None,
+                milvus_token: str | None = None, milvus_collection: str | None = None) -> "Settings":
+        """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS / CLOSER_COUNTRY / CLOSER_BACKEND /
+        CLOSER_MILVUS_URI / CLOSER_MILVUS_TOKEN / CLOSER_MILVUS_COLLECTION, then the defaults."""
         home = home or os.environ.get(HOME_ENV) or default_home()
         corpus = corpus or os.environ.get(CORPUS_ENV) or default_corpus()
-        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve(), country_setting(country))
+        backend = (backend or os.environ.get(BACKEND_ENV) or "embedded").strip().lower()
+        if backend not in BACKENDS:
+            from .errors import BadRequest
+
+            raise BadRequest(f"the backend {backend!r} is not one of {', '.join(BACKENDS)}")
+        return cls(Path(home).expanduser().resolve(), Path(corpus).expanduser().resolve(), country_setting(country),
+                   backend, milvus_uri or os.environ.get(MILVUS_URI_ENV) or None,
+                   milvus_token or os.environ.get(MILVUS_TOKEN_ENV) or "",
+                   milvus_collection or os.environ.get(MILVUS_COLLECTION_ENV) or "closer")
+
+    @property
+    def milvus_target(self) -> str:
+        """The Milvus URI: as set, else a Milvus Lite file in the data folder."""
+        return self.milvus_uri or str(self.home / "milvus.db")
 
     @property
     def index_dir(self) -> Path:

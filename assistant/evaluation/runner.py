@@ -72,6 +72,7 @@ def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, 
     try:
         index = load_index(directory, model_id=embedder.model_id, dimension=embedder.dimension)
         if index.settings == index_settings and index.ingest_version == INGEST_VERSION:
+            _connect(index, settings, directory, notify)
             return Assistant(index, embedder)
     except IndexNotFound:
         pass
@@ -88,7 +89,16 @@ def open_assistant(evalset: EvalSet, settings: Settings, embedder: Embedder, *, 
     index, _ = index_documents(corpus, cached, settings=index_settings, show_progress=show_progress,
                                extra_files={"source": {"sha256": evalset.fingerprint, "path": str(evalset.source)}})
     index.save(directory)
+    _connect(index, settings, directory, notify)
     return Assistant(index, embedder)
+
+
+def _connect(index, settings: Settings, directory: Path, notify) -> None:
+    """A benchmark's index through the backend chosen, in collections of its own."""
+    from ..backend import connect
+
+    name = re.sub(r"[^A-Za-z0-9_]+", "_", f"{settings.milvus_collection}_{directory.name}")
+    connect(index, settings, collection=name, notify=notify)
 
 
 def run_evaluation(assistant: Assistant, evalset: EvalSet, *, k: int = 5, show_progress: bool = False,
