@@ -10,9 +10,10 @@ by its size (`choose_kind`) and recorded in the manifest:
     hnsw    below 500,000: a graph (HNSW, Malkov & Yashunin 2018) over 8-bit scalar-quantised
             copies (384 bytes a vector), searched with efSearch 256
     ivfpq   beyond: an inverted file of sqrt(n) x 2 lists of product-quantised residuals
-            (48 bytes a vector; Jegou et al. 2011), 32 lists probed
+            (48 bytes a vector; Jegou et al. 2011), 64 lists probed
 
-Both approximate kinds return `refine` (25) times as many candidates as asked, re-scored exactly:
+Both approximate kinds return `refine` (50) times as many candidates as asked (at most 4,096),
+re-scored exactly:
 product-quantised distances cannot tell near-duplicates apart, their exact cosines can.
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 
 KINDS = ("auto", "exact", "hnsw", "ivfpq")
 IVF_AT_LEAST = 10_000  # vectors: fewer cannot train an inverted file's lists and codes
+MAX_CANDIDATES = 4096
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,11 @@ class AnnSettings:
     hnsw_below: int = 500_000
     hnsw_m: int = 32
     hnsw_ef_search: int = 256
-    ivf_nprobe: int = 32
+    ivf_nprobe: int = 64
     pq_bytes: int = 48  # bytes a vector in the IVF-PQ codes (384 / 48 = 8 dimensions a sub-quantiser)
-    refine: int = 25  # candidates proposed per result asked, then scored exactly (benchmarks/README: 4 gave recall@10 0.68 at a million passages, 25 gave 0.97)
+    # Candidates proposed per result asked (at most MAX_CANDIDATES), then scored exactly: at a
+    # million passages, 4 gave recall@10 0.68 among near-duplicates, 50 gave 0.96 (benchmarks/README).
+    refine: int = 50
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -118,7 +122,7 @@ class VectorIndex:
             scores = np.asarray(self.vectors @ query, dtype=np.float32)
             order = top(scores, n)
             return order, scores[order]
-        wanted = min(len(self.vectors), max(n * self.settings.refine, n + 16))
+        wanted = min(len(self.vectors), max(min(n * self.settings.refine, MAX_CANDIDATES), n + 16))
         if self.kind == "hnsw":
             self.faiss_index.hnsw.efSearch = max(self.settings.hnsw_ef_search, wanted)
         _, ids = self.faiss_index.search(query.reshape(1, -1), wanted)

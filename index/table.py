@@ -153,10 +153,13 @@ class RowFile:
 
     def _read(self, start: int, count: int, out: np.ndarray | None = None) -> np.ndarray:
         out = np.empty((count, self.shape[1]), dtype=self.dtype) if out is None else out
-        if count:
-            got = os.preadv(self._fd, [memoryview(out).cast("B")], self.offset + start * self.row_bytes)
-            if got != count * self.row_bytes:
+        view = memoryview(out).cast("B")
+        done, position = 0, self.offset + start * self.row_bytes
+        while done < len(view):  # a read returns at most about 2 GB
+            got = os.preadv(self._fd, [view[done:done + (1 << 30)]], position + done)
+            if got <= 0:
                 raise ValueError(f"{self.path.name} ends before row {start + count}")
+            done += got
         return out
 
     def __getitem__(self, key) -> np.ndarray:
