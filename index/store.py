@@ -33,7 +33,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -139,8 +139,6 @@ class IndexSettings:
     def with_layout(self, vectors: str | None = None, tokens: str | None = None) -> "IndexSettings":
         """These settings with the vector index and token storage asked for (None: as they are;
         "auto": by the corpus's size), checked."""
-        from dataclasses import replace
-
         from .ann import KINDS as VECTOR_KINDS
         from .tokens import KINDS as TOKEN_KINDS
 
@@ -293,6 +291,12 @@ class CorpusIndex:
                 self._phrases = PhraseIndex([c.text for c in self.chunks])
         return self._phrases
 
+    def rows(self) -> dict[str, np.ndarray]:
+        """The per-chunk arrays, as `rows.npz` keeps them and the constructor takes them."""
+        return {"article_ids": np.array(self.article_ids, dtype=str), "chunk_article": self.chunk_article,
+                "sentence_offsets": self.sentence_offsets, "sentence_promotional": self.sentence_promotional,
+                "chunk_promotional": self.chunk_promotional}
+
     def _chunk_text(self, row: int) -> str:
         return self.chunks[row].text
 
@@ -309,9 +313,7 @@ class CorpusIndex:
                 tokens = TokenVectors.build(source, self.token_offsets, settings.tokens)
             else:
                 tokens = TokenVectors(self.token_offsets, vectors=np.asarray(self.token_vectors[:], dtype=np.float16))
-        rows = {"article_ids": np.array(self.article_ids, dtype=str), "chunk_article": self.chunk_article,
-                "sentence_offsets": self.sentence_offsets, "sentence_promotional": self.sentence_promotional,
-                "chunk_promotional": self.chunk_promotional}
+        rows = self.rows()
         same_vectors = settings.ann == self.settings.ann
         return CorpusIndex(articles=self.articles, chunks=self.chunks, chunk_vectors=self.chunk_vectors,
                            sentence_vectors=self.sentence_vectors if self.has_sentence_vectors else None,
@@ -472,9 +474,7 @@ class CorpusIndex:
             if self.has_sentence_vectors:
                 np.save(tmp / "sentences.npy", self.sentence_vectors)
                 self.sentence_index.save(tmp / "sentences.ann")
-            np.savez(tmp / "rows.npz", article_ids=np.array(self.article_ids, dtype=str),
-                     chunk_article=self.chunk_article, sentence_offsets=self.sentence_offsets,
-                     sentence_promotional=self.sentence_promotional, chunk_promotional=self.chunk_promotional)
+            np.savez(tmp / "rows.npz", **self.rows())
             if self.has_token_vectors:
                 self.token_vectors.save(tmp)
             self.keyword.save(tmp / "keyword")
