@@ -21,7 +21,10 @@ or cluster (`http://host:19530` and a token). Where Lite differs, the code does 
 - Lite keeps BM25 statistics (document frequencies, average length) per segment, and each
   process that writes leaves one segment when it closes the file; a filtered search (`chunk_ids`)
   takes them from the matching passages only. Scores are comparable within one search, not
-  across searches nor with the local keyword index's.
+  across searches nor with the local keyword index's. So the engine's BM25 search only finds
+  the candidates (`MilvusSearch.keyword_candidates`, read deeper than the ranking it feeds) and
+  the local index scores them with the whole library's statistics, as it scores the dense
+  candidates by their exact cosines: a passage written by a later sync ranks where it should.
 - Lite allows one process per `.db` file (a second one cannot open it: MilvusUnavailable) and
   does not enforce the 16384-result limit a server does: every `n` is capped here.
 - Lite needs a collection loaded again in every process that opens the file; a server keeps it
@@ -51,6 +54,7 @@ from .errors import CorpusIndexError
 SCHEMA_VERSION = "2"  # bump when the collections' fields change: older ones are refused
 MAX_RESULTS = 16384  # the most rows one Milvus search or query may return
 MAX_TEXT_BYTES = 65535  # a VARCHAR field's largest max_length
+KEYWORD_POOL = 4  # the engine's BM25 search reads this many times as deep as the ranking it feeds
 # Inner product of unit vectors is their cosine, the score the local index gives; BM25's k1 and b
 # as the local keyword index (bm25s) has them.
 PASSAGE_INDEXES = [("vector", {"index_type": "AUTOINDEX", "metric_type": "IP"}),
@@ -594,9 +598,9 @@ def _index_params(specs: list[tuple[str, dict]]):
 
 class MilvusSearch:
     """The index's candidate searches answered by Milvus (`CorpusIndex.remote`): the dense
-    candidates (closest passages, and passages of the closest sentences) and the BM25 ranking,
-    as rows of the local index, which then scores, fuses, re-scores word by word and quotes them
-    as it does its own."""
+    candidates (closest passages, and passages of the closest sentences) and the BM25 candidates,
+    as rows of the local index, which then scores them (exact cosines, its own BM25 statistics),
+    fuses, re-scores word by word and quotes them as it does its own."""
 
     def __init__(self, backend: MilvusBackend, index) -> None:
         self.backend = backend
@@ -625,11 +629,18 @@ class MilvusSearch:
             found += [r for r, _ in self._rows_of(self.backend.sentences(vector, 2 * n))]
         return np.unique(np.array(found, dtype=np.int64))
 
-    def keyword(self, question: str, n: int, rows=None) -> list[tuple[int, float]]:
+    def keyword_candidates(self, question: str, n: int, rows=None) -> np.ndarray:
+        """The rows of the engine's `KEYWORD_POOL * n` best passages by BM25 (among `rows`, if
+        given). The pool is deeper than the ranking the index then scores from it, because the
+        engine's order can differ from the index's: Milvus Lite ranks each segment's passages by
+        that segment's statistics, so a passage written by a later sync can come well below where
+        the whole library's statistics put it."""
         chunk_ids = None if rows is None else [self.index.chunks[int(r)].chunk_id for r in rows]
         if chunk_ids is not None and not chunk_ids:
-            return []
-        return self._rows_of(self.backend.keyword(question, n, chunk_ids))
+            return np.zeros(0, dtype=np.int64)
+        found = self._rows_of(self.backend.keyword(question, KEYWORD_POOL * n, chunk_ids))
+        return np.unique(np.array([r for r, _ in found], dtype=np.int64))
+
 
     def hybrid(self, vector, question: str, n: int, k: int = 60) -> list[tuple[int, float]]:
         return self._rows_of(self.backend.hybrid(vector, question, n, k))

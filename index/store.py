@@ -403,10 +403,16 @@ class CorpusIndex:
 
     def keyword_search(self, query: str, n: int, article_ids: Iterable[str] | None = None
                        ) -> list[tuple[int, float]]:
-        """Chunk rows by BM25 score, best first; chunks sharing no term with the query are left out."""
+        """Chunk rows by BM25 score, best first; chunks sharing no term with the query are left out.
+        With a remote backend, its full-text search finds the candidates and they are scored here
+        with this index's BM25 statistics, as `dense_search` scores its candidates by their exact
+        cosines: the engine's own BM25 scores are comparable only within one of its segments on
+        Milvus Lite, and never with the embedded index's."""
         rows = self.rows_of(article_ids)
         if self.remote is not None:
-            return self.remote.keyword(query, n, rows)
+            rows = self.remote.keyword_candidates(query, n, rows)
+            if not len(rows):
+                return []
         mask = None
         if rows is not None:
             mask = np.zeros(len(self.chunks), dtype=np.float32)

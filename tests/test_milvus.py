@@ -394,3 +394,83 @@ def test_a_lite_file_open_in_another_process_is_unavailable_with_what_to_do(tmp_
 def test_a_server_that_is_not_there_is_unavailable():
     with pytest.raises(MilvusUnavailable, match="cannot be reached"):
         MilvusBackend(MilvusSettings("http://127.0.0.1:9"), 8, "test/odd")
+
+
+SYNC_IN_ITS_OWN_PROCESS = textwrap.dedent("""
+    import pickle, sys
+    sys.path.insert(0, {repo!r})
+    from pathlib import Path
+    from index import build_index, load_index
+    from index.milvus import MilvusBackend, MilvusSettings
+    from tests.conftest import FakeEmbedder
+
+    db, corpus, saved = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    embedder = FakeEmbedder()
+    previous = (load_index(saved, model_id=embedder.model_id, dimension=embedder.dimension)
+                if (saved / "manifest.json").exists() else None)
+    index, _ = build_index(corpus, embedder, previous=previous)
+    index.save(saved)
+    backend = MilvusBackend(MilvusSettings(db), index.dimension, index.model_id)
+    print(backend.sync(index).inserted_passages, flush=True)
+""")
+
+
+def sync_in_its_own_process(tmp_path: Path, db: Path, corpus: Path, saved: Path) -> int:
+    script = tmp_path / "sync_in_its_own_process.py"
+    script.write_text(SYNC_IN_ITS_OWN_PROCESS.format(repo=str(REPO)), encoding="utf-8")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", CLOSER_HOME=str(tmp_path / "home"))
+    run = subprocess.run([sys.executable, str(script), str(db), str(corpus), str(saved)], capture_output=True,
+                         text=True, env=env, cwd=REPO, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return int(run.stdout.split()[-1])
+
+
+def test_after_updates_synced_by_other_processes_milvus_ranks_as_the_embedded_index(corpus_copy, tmp_path):
+    """Milvus Lite keeps BM25 statistics per segment, and each process that writes leaves its own:
+    the passages of an updated file, written by a later sync, are ranked in the engine by their
+    few rows' statistics. The index scores the engine's candidates with its own, so the keyword
+    and dense rankings through Milvus are the embedded index's, passage for passage."""
+    from index import load_index
+    from index.milvus import MilvusSearch
+
+    db, saved = tmp_path / "updated.db", tmp_path / "index"
+    sync_in_its_own_process(tmp_path, db, corpus_copy, saved)
+    # Two updates, each synced by a process of its own: a file reworded, then another file cut.
+    path = corpus_copy / f"{REMAINLY}.txt"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("emotional intimacy", "closeness and trust", 3), encoding="utf-8")
+    assert 0 < sync_in_its_own_process(tmp_path, db, corpus_copy, saved) < 40
+    other = sorted(p for p in corpus_copy.glob("*.txt") if p != path)[0]
+    other.write_text(other.read_text(encoding="utf-8")[:4000] + "\n\nTrust grows when closeness is kept.\n",
+                     encoding="utf-8")
+    assert 0 < sync_in_its_own_process(tmp_path, db, corpus_copy, saved) < 40
+
+    index = load_index(saved, model_id=EMBEDDER.model_id, dimension=EMBEDDER.dimension)
+    questions = [question_of(index, row) for row in range(0, len(index.chunks), 3)]
+    questions += ["closeness and trust", "trust", "rebuilding trust after betrayal", "emotional intimacy"]
+    n = index.settings.search.candidates
+    embedded = [index.keyword_search(q, n) for q in questions]
+    restricted = [index.keyword_search(q, 10, [REMAINLY]) for q in questions[-4:]]
+    vectors = EMBEDDER.encode(questions)
+    dense = [index.dense_search(v, n) for v in vectors]
+
+    backend = MilvusBackend(MilvusSettings(str(db)), index.dimension, index.model_id)
+    assert backend.counts()["passages"] == len(index.chunks)
+    index.remote = MilvusSearch(backend, index)
+    try:
+        # The engine alone does not rank the updated file's passages as the whole library would.
+        engine_top = [backend.keyword(q, n)[:1] for q in questions]
+        local_top = [[(index.chunks[r].chunk_id, s) for r, s in ranking[:1]] for ranking in embedded]
+        assert any([c for c, _ in e] != [c for c, _ in loc] for e, loc in zip(engine_top, local_top))
+        for q, expected in zip(questions, embedded):
+            assert index.keyword_search(q, n) == expected, q
+        for q, expected in zip(questions[-4:], restricted):
+            assert index.keyword_search(q, 10, [REMAINLY]) == expected, q
+        for v, expected in zip(vectors, dense):  # the same cosines (of a subset's product), ties in any order
+            found = index.dense_search(v, n)
+            assert np.allclose([s for _, s in found], [s for _, s in expected], atol=1e-6)
+            last = expected[-1][1] + 1e-6
+            assert {r for r, s in found if s > last} == {r for r, s in expected if s > last}
+    finally:
+        index.remote = None
+        backend.close()
