@@ -28,13 +28,14 @@ def index_state(index: CorpusIndex) -> str:
 
 
 def connect(index: CorpusIndex, settings: Settings, *, collection: str | None = None,
-            notify: Callable[[str], None] = lambda message: None, show_progress: bool = False) -> None:
+            notify: Callable[[str], None] = lambda message: None, show_progress: bool = False):
     """Attach the backend `settings` choose to `index` (none for the embedded one). For Milvus
     the collections are synced first unless they already hold this very index; a sync that was
-    interrupted is finished (index/milvus.py: every step of it is idempotent)."""
+    interrupted is finished (index/milvus.py: every step of it is idempotent). Returns the
+    sync's `SyncReport`, or None when nothing was synced."""
     if settings.backend != "milvus":
         index.remote = None
-        return
+        return None
     try:
         from index.milvus import MilvusBackend, MilvusSearch, MilvusSettings
     except ImportError as exc:  # pymilvus is an optional extra
@@ -46,6 +47,7 @@ def connect(index: CorpusIndex, settings: Settings, *, collection: str | None = 
                             collection=collection or settings.milvus_collection)
     backend = MilvusBackend(target, index.dimension or 384, index.model_id)
     state = index_state(index)
+    report = None
     if backend.synced_state() != state:
         notify(f"Syncing {len(index.chunks)} passages to Milvus at {target.uri} ({target.collection}_passages).")
         bar = None
@@ -68,3 +70,4 @@ def connect(index: CorpusIndex, settings: Settings, *, collection: str | None = 
             notify(f"Milvus: {report.inserted_passages} passages and {report.inserted_sentences} sentences written, "
                    f"{report.deleted_passages} and {report.deleted_sentences} removed, {report.kept_passages} kept.")
     index.remote = MilvusSearch(backend, index)
+    return report

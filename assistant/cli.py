@@ -129,6 +129,11 @@ def ingest(settings: Settings, rebuild: bool):
     embedder = question_embedder(settings, verify=True, warm=False, notify=_notify)
     index, status = ensure_index(settings, embedder, rebuild=rebuild, show_progress=True, notify=_notify)
     elapsed = time.perf_counter() - started
+    if status.synced is not None:
+        synced = status.synced
+        click.echo(f"Synced to Milvus at {settings.milvus_target} ({settings.milvus_collection}_passages): "
+                   f"{synced.inserted_passages} passages and {synced.inserted_sentences} sentences written, "
+                   f"{synced.kept_passages} passages kept.")
     if status.report is None:
         click.echo(f"The index at {settings.index_dir} is up to date: {len(index.articles)} articles, "
                    f"{len(index.chunks)} passages.")

@@ -35,6 +35,7 @@ class IndexStatus:
 
     action: str
     report: BuildReport | None = None
+    synced: object | None = None  # the Milvus backend's SyncReport, when a sync was needed
 
 
 def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: IndexSettings = IndexSettings(),
@@ -63,8 +64,8 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
                 if previous.query_models != models:  # the adapter or an export changed: the manifest says so
                     previous.query_models = models
                     previous.save(settings.index_dir)
-                connect(previous, settings, notify=notify, show_progress=show_progress)
-                return previous, IndexStatus("loaded")
+                synced = connect(previous, settings, notify=notify, show_progress=show_progress)
+                return previous, IndexStatus("loaded", synced=synced)
             notify(f"The corpus in {settings.corpus} (or closer's settings) changed since the index was built; "
                    "updating it.")
         else:
@@ -75,8 +76,8 @@ def ensure_index(settings: Settings, embedder: Embedder, *, index_settings: Inde
         index.calibration = previous.calibration
     index.query_models = query_models(index_settings, embedder)
     index.save(settings.index_dir)
-    connect(index, settings, notify=notify, show_progress=show_progress)
-    return index, IndexStatus("built" if previous is None else "updated", report)
+    synced = connect(index, settings, notify=notify, show_progress=show_progress)
+    return index, IndexStatus("built" if previous is None else "updated", report, synced)
 
 
 def query_models(index_settings: IndexSettings, embedder: Embedder | None = None) -> dict:

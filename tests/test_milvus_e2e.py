@@ -178,11 +178,18 @@ def test_a_sync_killed_midway_is_finished_by_the_next_command(settings, tmp_path
     state = held(settings, db)
     assert 0 < sum(state["counts"].values()) < state["passages"] + state["sentences"]
 
-    resumed = closer(settings, tmp_path, "ask", "-", "--json", input="\n".join(QUESTIONS) + "\n", milvus=db)
-    assert "Syncing" in resumed.stderr
+    resumed = closer(settings, tmp_path, "ingest", milvus=db)
+    assert resumed.returncode == 0, resumed.stderr
     # Only what the killed sync had not written is written now, and nothing is removed.
     said = re.search(r"Milvus: (\d+) passages and (\d+) sentences written, 0 and 0 removed", resumed.stderr)
     assert said and int(said[1]) + int(said[2]) == total - 80, resumed.stderr
-    local = answers(closer(settings, tmp_path, "ask", "-", "--json", input="\n".join(QUESTIONS) + "\n"))
-    assert [what_is_said(r) for r in answers(resumed)] == [what_is_said(r) for r in local]
+    assert f"Synced to Milvus at {db}" in resumed.stdout and "is up to date" in resumed.stdout
     assert_holds_the_index(settings, db)
+    again = closer(settings, tmp_path, "ingest", milvus=db)
+    assert "Synced" not in again.stdout + again.stderr and "is up to date" in again.stdout
+
+    asked = "\n".join(QUESTIONS) + "\n"
+    through = closer(settings, tmp_path, "ask", "-", "--json", input=asked, milvus=db)
+    assert "Syncing" not in through.stderr
+    local = answers(closer(settings, tmp_path, "ask", "-", "--json", input=asked))
+    assert [what_is_said(r) for r in answers(through)] == [what_is_said(r) for r in local]
