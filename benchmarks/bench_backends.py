@@ -51,23 +51,36 @@ def main() -> None:
     evalset = load_testset(args.testset, split=args.split)
     k = args.k or (10 if evalset.unit == "document" else 5)
     index = load_index(args.index or settings.index_dir, model_id=embedder.model_id, dimension=embedder.dimension)
-    results = {"embedded": run_evaluation(Assistant(index, embedder), evalset, k=k).metrics}
+    runs = {"embedded": run_evaluation(Assistant(index, embedder), evalset, k=k)}
     milvus = replace(settings, backend="milvus", milvus_uri=args.milvus_uri or str(args.home / "bench-milvus.db"),
                      milvus_token=args.milvus_token)
     name = re.sub(r"[^A-Za-z0-9_]+", "_", f"bench_{(args.index or settings.index_dir).name}")
     started = time.perf_counter()
     connect(index, milvus, collection=name, notify=print)
     synced = time.perf_counter() - started
-    results["milvus"] = run_evaluation(Assistant(index, embedder), evalset, k=k).metrics
+    runs["milvus"] = run_evaluation(Assistant(index, embedder), evalset, k=k)
+    results = {name: run.metrics for name, run in runs.items()}
+    differ = [a["id"] for a, b in zip(runs["embedded"].rows, runs["milvus"].rows) if said(a) != said(b)]
     print(f"\n{evalset.name}: k = {k}; {len(index.chunks)} passages synced to Milvus ({milvus.milvus_target}) "
           f"in {synced:.1f} s (0 if they were there already)")
+    print(f"questions answered differently (retrieved passages, declining, citations): {len(differ)} of "
+          f"{len(runs['embedded'].rows)}" + (f": {differ[:20]}" if differ else ""))
     print("\n| metric | embedded | Milvus | difference |\n| --- | --- | --- | --- |")
     for key in KEYS:
         a, b = results["embedded"].get(key), results["milvus"].get(key)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)):
             print(f"| {key} | {a:.3f} | {b:.3f} | {b - a:+.3f} |")
     if args.json:
-        args.json.write_text(json.dumps({"sync_s": synced, **results}, indent=2, default=str))
+        args.json.write_text(json.dumps({"sync_s": synced, "answered_differently": differ, **results}, indent=2,
+                                        default=str))
+
+
+def said(row: dict) -> tuple:
+    """What a question's evaluation row says the reader got: the passages retrieved, in order,
+    whether it was declined, and each quote cited."""
+    retrieved = [(r.get("article_id"), r.get("section")) for r in row.get("retrieved", [])]
+    cited = [(c["article_id"], c["quote"]) for c in row.get("cited", [])]
+    return retrieved, row.get("abstained"), cited
 
 
 if __name__ == "__main__":
