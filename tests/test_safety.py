@@ -277,7 +277,6 @@ def test_a_replayed_question_is_scored_by_the_classifier_once():
     answer's time) reads each text once, and a caller changing the scores it got changes nothing."""
     class Counting:
         thresholds = {c: 0.5 for c in CONCERNS}
-        pattern_floor = 0.0
 
         def __init__(self) -> None:
             self.read: list[str] = []
@@ -295,43 +294,3 @@ def test_a_replayed_question_is_scored_by_the_classifier_once():
     assert [a.concerns for a in again] == [a.concerns for a in first] == [(), ("abuse",), ()]
     detector.scores(turns[1])["abuse"] = 0.0
     assert detector.assess(turns[1]).flagged
-
-
-class Scoring:
-    """A classifier that gives every concern one score: what the detector's decision rests on."""
-
-    def __init__(self, score: float, pattern_floor: float) -> None:
-        self.score, self.pattern_floor = score, pattern_floor
-        self.thresholds = {c: 0.9 for c in CONCERNS}
-
-    def scores(self, text):
-        return {c: self.score for c in CONCERNS}
-
-
-@pytest.mark.parametrize("score, floor, flagged", [
-    (0.01, 0.0, True),    # no floor: the pattern decides alone
-    (0.01, 0.05, False),  # the classifier reads no danger in the sentence: the pattern's match is vetoed
-    (0.30, 0.05, True),   # below the classifier's own threshold, but not a veto: the pattern stands
-    (0.95, 0.05, True),   # the classifier alone
-])
-def test_a_pattern_counts_unless_the_classifier_scores_the_question_below_its_floor(score, floor, flagged):
-    question = "My husband hits me when he drinks."
-    assert match(question)  # the words match a pattern
-    assert Detector(model=Scoring(score, floor)).assess(question).flagged is flagged
-
-
-def test_the_pattern_floor_is_chosen_where_it_vetoes_false_alarms_and_keeps_disclosures():
-    from assistant.safety.train import choose_operating_point, flags_at
-
-    # Four disclosures the patterns find (the classifier gives them 0.2-0.4, under any threshold),
-    # and four look-alikes: two the patterns match by their words (the classifier gives them 0.01),
-    # two nothing matches. Within a budget of one false alarm in four, only a floor can keep
-    # every disclosure: thresholds alone cannot reach 0.2 without flagging nothing more, but the
-    # patterns' two false alarms are over the budget.
-    labels = [("abuse",)] * 4 + [()] * 4
-    scores = [{c: s for c in CONCERNS} for s in (0.2, 0.3, 0.35, 0.4, 0.01, 0.01, 0.001, 0.002)]
-    found = [{"abuse"}] * 4 + [{"abuse"}, {"self_harm"}, set(), set()]
-    thresholds, floor = choose_operating_point(labels, scores, found, budget=0.25)
-    assert 0.01 < floor <= 0.2
-    flags = flags_at(scores, found, thresholds, floor)
-    assert [bool(f) for f in flags] == [True] * 4 + [False] * 4

@@ -1,8 +1,7 @@
 """Recognise a question that discloses or asks about danger: patterns first, then the classifier.
 
 A concern is raised when a vetted pattern matches a sentence literally (not negated, not an
-idiom) and the classifier does not veto it (some concern scores at least its pattern floor), or
-when the classifier's score for it reaches its threshold. The classifier is fine-tuned
+idiom), or when the classifier's score for it reaches its threshold. The classifier is fine-tuned
 from the model of the embedder the assistant already holds (the bundled MiniLM) and shares its
 word embeddings; with another embedder (the tests' fake one) it is left out and the patterns alone
 decide.
@@ -63,8 +62,6 @@ class Detector:
     def assess(self, text: str) -> Assessment:
         evidence = [Evidence(m.pattern.concern, f"pattern:{m.pattern.name}", m.matched) for m in patterns.match(text)]
         scores = self.scores(text)
-        if evidence and scores and max(scores.values()) < self.model.pattern_floor:
-            evidence = []  # the words matched, but the classifier reads no danger in the sentence
         for concern, score in scores.items():
             if score >= self.model.thresholds[concern]:
                 evidence.append(Evidence(concern, "classifier", "", score))

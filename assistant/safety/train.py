@@ -19,9 +19,7 @@ at most 10x).
 Thresholds: a first network is trained on four fifths of the tuning questions and scores the
 fifth it has not seen; on that fifth, with the patterns in force, each concern's threshold is
 chosen (`choose_thresholds`: the most disclosures found for false alarms within
-FALSE_ALARM_BUDGET), and with them the pattern floor: a pattern's match counts only where the
-classifier gives some concern at least that score (`choose_operating_point`). The network that is
-kept is then trained on the whole tuning part.
+FALSE_ALARM_BUDGET). The network that is kept is then trained on the whole tuning part.
 """
 
 from __future__ import annotations
@@ -47,7 +45,6 @@ MAX_POSITIVE_WEIGHT = 10.0
 VALIDATION_SHARE = 5  # one question in five scores the first network
 FALSE_ALARM_BUDGET = 0.03  # on that fifth, patterns and classifier together
 MIN_THRESHOLD, MAX_THRESHOLD = 0.30, 0.99
-PATTERN_FLOORS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)  # the classifier's veto over a pattern's match
 SEED = 13
 
 
@@ -166,39 +163,8 @@ def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
     return out
 
 
-def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], thresholds: dict[str, float],
-             pattern_floor: float = 0.0):
-    """What is flagged: each concern whose score reaches its threshold, and what the patterns found
-    where the classifier gives some concern at least `pattern_floor` (see `kept_patterns`)."""
-    return [k | {c for c, s in sc.items() if s >= thresholds[c]}
-            for sc, k in zip(scores, kept_patterns(scores, patterns, pattern_floor))]
-
-
-def kept_patterns(scores: list[dict[str, float]], patterns: list[set[str]], pattern_floor: float) -> list[set[str]]:
-    """The patterns' findings, kept where the classifier's highest score is at least `pattern_floor`:
-    a pattern reads words, and "my husband hits snooze" or "she's choking out guys at jiu jitsu"
-    match one; the classifier, which reads the sentence, vetoes what it scores near zero."""
-    return [p if p and max(sc.values(), default=1.0) >= pattern_floor else set() for sc, p in zip(scores, patterns)]
-
-
-def choose_operating_point(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET
-                           ) -> tuple[dict[str, float], float]:
-    """The thresholds (`choose_thresholds`) and the pattern floor: of the floors in PATTERN_FLOORS,
-    the one whose thresholds find the most disclosures within `budget` (fewer false alarms, then
-    the lower floor, break ties; the patterns alone may already exceed it at a low floor)."""
-    best = None
-    crisis = [i for i, ls in enumerate(labels) if ls]
-    safe = [i for i, ls in enumerate(labels) if not ls]
-    for floor in PATTERN_FLOORS:
-        kept = kept_patterns(scores, patterns, floor)
-        thresholds = choose_thresholds(labels, scores, kept, budget)
-        flags = flags_at(scores, patterns, thresholds, floor)
-        hits = sum(bool(flags[i]) for i in crisis)
-        alarms = sum(bool(flags[i]) for i in safe)
-        key = (alarms <= budget * len(safe), hits, -alarms)  # within the budget first
-        if best is None or key > best[0]:
-            best = (key, thresholds, floor)
-    return best[1], best[2]
+def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], thresholds: dict[str, float]):
+    return [p | {c for c, s in sc.items() if s >= thresholds[c]} for sc, p in zip(scores, patterns)]
 
 
 def choose_thresholds(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET) -> dict[str, float]:
@@ -258,28 +224,26 @@ def train(embedder, *, show_progress: bool = False) -> SafetyModel:
                         tokenizer=st[0].tokenizer)
     val_scores = _scores(first, cases, validation)
     val_labels, val_patterns = [cases[i]["labels"] for i in validation], [patterns[i] for i in validation]
-    thresholds, floor = choose_operating_point(val_labels, val_scores, val_patterns)
+    thresholds = choose_thresholds(val_labels, val_scores, val_patterns)
 
     texts, targets, weights = instances(cases, tune, examples)
     model = SafetyModel(embedder.model_id, CONCERNS, thresholds,
                         network=fit(st, texts, targets, weights, show_progress=show_progress),
                         tokenizer=st[0].tokenizer)
-    held_flags = flags_at(_scores(model, cases, heldout), [patterns[i] for i in heldout], thresholds, floor)
+    held_flags = flags_at(_scores(model, cases, heldout), [patterns[i] for i in heldout], thresholds)
     from importlib.metadata import version
 
     model.meta = {
-        "pattern_floor": floor,
         "trained_on": {"data": "assistant/evaluation/safety.jsonl", "split": "tune", "sha256": data_hash(DATA),
                        "questions": len(tune), "units": len(texts), "examples": "assistant/safety/examples.jsonl",
                        "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
                   f"{EPOCHS} epochs, AdamW {LEARNING_RATE} (head {HEAD_LEARNING_RATE}), weighted BCE; thresholds "
-                  f"and the pattern floor on a fifth of the tuning questions scored by a network trained on the rest, false alarms "
+                  f"on a fifth of the tuning questions scored by a network trained on the rest, false alarms "
                   f"within {FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
-        "figures": {"tune_validation_fifth": figures(val_labels, flags_at(val_scores, val_patterns, thresholds,
-                                                                          floor)),
+        "figures": {"tune_validation_fifth": figures(val_labels, flags_at(val_scores, val_patterns, thresholds)),
                     "heldout": figures([cases[i]["labels"] for i in heldout], held_flags)},
         "seconds": round(time.perf_counter() - started, 1),
     }
