@@ -59,7 +59,7 @@ def main() -> None:
     connect(index, milvus, collection=name, notify=print)
     synced = time.perf_counter() - started
     runs["milvus"] = run_evaluation(Assistant(index, embedder), evalset, k=k)
-    results = {name: run.metrics for name, run in runs.items()}
+    results = {backend: run.metrics for backend, run in runs.items()}
     differ = [a["id"] for a, b in zip(runs["embedded"].rows, runs["milvus"].rows) if said(a) != said(b)]
     print(f"\n{evalset.name}: k = {k}; {len(index.chunks)} passages synced to Milvus ({milvus.milvus_target}) "
           f"in {synced:.1f} s (0 if they were there already)")

@@ -641,6 +641,5 @@ class MilvusSearch:
         found = self._rows_of(self.backend.keyword(question, KEYWORD_POOL * n, chunk_ids))
         return np.unique(np.array([r for r, _ in found], dtype=np.int64))
 
-
     def hybrid(self, vector, question: str, n: int, k: int = 60) -> list[tuple[int, float]]:
         return self._rows_of(self.backend.hybrid(vector, question, n, k))
