@@ -277,6 +277,7 @@ def test_a_replayed_question_is_scored_by_the_classifier_once():
     answer's time) reads each text once, and a caller changing the scores it got changes nothing."""
     class Counting:
         thresholds = {c: 0.5 for c in CONCERNS}
+        pattern_floor = 0.0
 
         def __init__(self) -> None:
             self.read: list[str] = []
@@ -294,3 +295,63 @@ def test_a_replayed_question_is_scored_by_the_classifier_once():
     assert [a.concerns for a in again] == [a.concerns for a in first] == [(), ("abuse",), ()]
     detector.scores(turns[1])["abuse"] = 0.0
     assert detector.assess(turns[1]).flagged
+
+
+class Scored:
+    """A classifier double: fixed scores per text, one threshold, a pattern floor."""
+
+    def __init__(self, scores: dict[str, dict[str, float]], threshold: float = 0.99, floor: float = 0.5) -> None:
+        self.table, self.thresholds, self.pattern_floor = scores, {c: threshold for c in CONCERNS}, floor
+
+    def scores(self, text):
+        return {c: self.table.get(text, {}).get(c, 0.0) for c in CONCERNS}
+
+
+def test_the_classifier_vetoes_a_pattern_match_it_reads_no_danger_in():
+    """A pattern reads words; where the classifier gives every concern less than the floor, the
+    match raises nothing, and at the floor or above the pattern still leads."""
+    snooze, hit = "my husband hits me every morning with the snooze button joke", "My husband hits me when he drinks."
+    assert match(snooze) and match(hit)  # both match the words
+    model = Scored({snooze: {"abuse": 0.2}, hit: {"abuse": 0.6}})
+    detector = Detector(model=model)
+    assert detector.assess(snooze).concerns == ()
+    assert detector.assess(hit).concerns == ("abuse",)  # 0.6: below the threshold, above the floor
+    assert [e.means for e in detector.assess(hit).evidence] == ["pattern:" + match(hit)[0].pattern.name]
+    named = "How do I deal with an abusive partner?"  # words that name the abuse: never vetoed
+    model.table[named] = {"abuse": 0.3}
+    assert detector.assess(named).concerns == ("abuse",)
+    model.pattern_floor = 0.0  # a record without a floor: the patterns alone decide, as before
+    assert detector.assess("my husband hits me every morning with the snooze button joke, really").concerns
+
+
+def test_the_operating_point_finds_the_most_disclosures_within_the_false_alarm_budget():
+    from assistant.safety.train import choose_operating_point
+
+    # Four disclosures, five look-alikes. The network scores one look-alike higher than any
+    # disclosure (an alarm at every threshold); a pattern matched the fourth disclosure (scored
+    # 0.3) and a look-alike (scored 0.4).
+    labels = [("abuse",), ("self_harm",), ("child",), ("abuse",), (), (), (), (), ()]
+    top = [0.9995, 0.996, 0.991, 0.3, 0.9999, 0.4, 0.1, 0.2, 0.05]
+    scores = [{"abuse": s, "self_harm": 0.0, "child": 0.0, "harm_to_others": 0.0} for s in top]
+    patterns = [set(), set(), set(), {"abuse"}, set(), {"abuse"}, set(), set(), set()]
+    # Two alarms allowed: a floor at or below 0.3 keeps both matches, four found; the highest such.
+    assert choose_operating_point(labels, scores, patterns, budget=0.4) == (0.99, 0.2)
+    # One alarm allowed: both matches vetoed, the three the network scores 0.99 or more found.
+    assert choose_operating_point(labels, scores, patterns, budget=0.2) == (0.99, 0.9)
+    # Nothing within the budget: the strictest pair.
+    assert choose_operating_point(labels, scores, patterns, budget=0.0) == (0.999, 0.9)
+
+
+def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_tuning_line_does_not(tmp_path):
+    from assistant.safety.train import tune_hash
+
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text('{"question": "he hits me", "concern": ["abuse"], "split": "tune"}\n', encoding="utf-8")
+    second.write_text('{"question": "we hit a rough patch", "concern": "none", "split": "tune"}\n', encoding="utf-8")
+    trained = tune_hash((first, second))
+    with second.open("a", encoding="utf-8") as out:
+        out.write('{"question": "a new held-out one", "concern": "none", "split": "heldout"}\n')
+    assert tune_hash((first, second)) == trained
+    second.write_text('{"question": "we hit a rough patch!", "concern": "none", "split": "tune"}\n', encoding="utf-8")
+    assert tune_hash((first, second)) != trained
+    assert tune_hash((second, first)) != tune_hash((first, second))  # the order is what training reads

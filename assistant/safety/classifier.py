@@ -102,6 +102,11 @@ class SafetyModel:
                 out[rows] = torch.sigmoid(self.network(dict(batch))).numpy()
         return out
 
+    @property
+    def pattern_floor(self) -> float:
+        """A pattern's match counts only where some concern scores at least this (0: always)."""
+        return float(self.meta.get("pattern_floor", 0.0))
+
     def scores(self, text: str) -> dict[str, float]:
         """Each concern's score for one question: its best unit's probability."""
         best = self.probabilities(units(text)).max(axis=0)

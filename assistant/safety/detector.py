@@ -1,7 +1,9 @@
 """Recognise a question that discloses or asks about danger: patterns first, then the classifier.
 
 A concern is raised when a vetted pattern matches a sentence literally (not negated, not an
-idiom), or when the classifier's score for it reaches its threshold. The classifier is fine-tuned
+idiom) and the classifier does not veto it (some concern scores at least its pattern floor; a
+pattern whose words name the abuse, such as "domestic violence", is never vetoed), or
+when the classifier's score for it reaches its threshold. The classifier is fine-tuned
 from the model of the embedder the assistant already holds (the bundled MiniLM) and shares its
 word embeddings; with another embedder (the tests' fake one) it is left out and the patterns alone
 decide.
@@ -60,8 +62,13 @@ class Detector:
         return dict(self._scores_of(text))
 
     def assess(self, text: str) -> Assessment:
-        evidence = [Evidence(m.pattern.concern, f"pattern:{m.pattern.name}", m.matched) for m in patterns.match(text)]
+        found = patterns.match(text)
         scores = self.scores(text)
+        if found and scores and max(scores.values()) < self.model.pattern_floor:
+            # the words matched, but the classifier reads no danger in the sentence: only a pattern
+            # whose words name the abuse ("an abusive partner", "domestic violence") still counts
+            found = [m for m in found if m.pattern.names_danger]
+        evidence = [Evidence(m.pattern.concern, f"pattern:{m.pattern.name}", m.matched) for m in found]
         for concern, score in scores.items():
             if score >= self.model.thresholds[concern]:
                 evidence.append(Evidence(concern, "classifier", "", score))

@@ -129,6 +129,7 @@ class Pattern:
     negatable: bool = True  # a negation just before the match cancels it ("he has never hit me")
     strong: bool = True  # False: a joke or film in the sentence cancels it too
     in_context: bool = True  # False: work, study, media or sport in the sentence cancels it (CONTEXT)
+    names_danger: bool = False  # True: the words name the abuse ("abusive partner"): the classifier never vetoes it
 
 
 def _p(name: str, concern: str, expression: str, **kwargs) -> Pattern:
@@ -172,7 +173,8 @@ PATTERNS: tuple[Pattern, ...] = (
                                r"abusive (?:situation|ex|past)|"
                                r"(?:abuses|abused|abusing) me|being abused|been abused|was abused|"
                                r"coercive control|battered|restraining order|protective order|order of protection|"
-                               r"survivor of (?:abuse|rape|assault|domestic))\b", strong=False, in_context=False),
+                               r"survivor of (?:abuse|rape|assault|domestic))\b", strong=False, in_context=False,
+       names_danger=True),
     _p("sexual", "abuse", r"\b(?:raped|raping|rapist|rapes me|rape me|(?:a|the) rape|sexual(?:ly)? (?:assault(?:ed)?|abuse[ds]?|coerc\w+)|"
                           r"molest(?:ed|ation|ing|s)?|forced (?:me )?(?:into |to have )?sex|forces me to have sex|"
                           r"makes? me have sex|made me have sex|sex (?:when|after) i (?:said|say) no|"

@@ -1,11 +1,13 @@
-"""Rebuild the safety classifier from the labelled set's tuning part (about 15 minutes on 2 cores).
+"""Rebuild the safety classifier from the labelled sets' tuning parts (about 25 minutes on 2 cores).
 
     python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
+    python -m assistant.safety.train --out DIR  # writes them in DIR instead (to compare with the shipped one)
 
 Data, all in the repository:
-- `assistant/evaluation/safety.jsonl`, the lines with `"split": "tune"`: questions labelled with
-  the concerns they raise, and for those that raise one, `evidence`: the sentences that carry the
-  disclosure. The held-out part is never read here except to record its figures at the end.
+- `assistant/evaluation/safety.jsonl` and `safety_more.jsonl`, the lines with `"split": "tune"`:
+  questions labelled with the concerns they raise, and for those that raise one, `evidence`: the
+  sentences that carry the disclosure. The held-out parts are never read here except to record
+  their figures at the end.
 - `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
   look-alikes ("none"); never measured on.
 
@@ -16,10 +18,15 @@ question that hold none of its evidence (the story around it). The network (`cla
 trained with a weighted binary cross-entropy per concern (positives weighted up to the negatives,
 at most 10x).
 
-Thresholds: a first network is trained on four fifths of the tuning questions and scores the
-fifth it has not seen; on that fifth, with the patterns in force, each concern's threshold is
-chosen (`choose_thresholds`: the most disclosures found for false alarms within
-FALSE_ALARM_BUDGET). The network that is kept is then trained on the whole tuning part.
+The operating point: the network is trained on the whole tuning part; it then scores the
+calibration part (`"split": "calibrate"`, set Q: a writer none of the tuning data came from, never
+trained on), and there (`choose_operating_point`) one threshold for every concern and a pattern
+floor (a pattern's match counts only where the classifier gives some concern at least that
+score) are chosen: the most disclosures found with false alarms, patterns included, within
+FALSE_ALARM_BUDGET. Tried before and dropped: per-concern thresholds chosen on a fifth of the
+tuning part scored by a network trained on the other four fifths (a second network's scores near
+0.99 are not the first's: 0.61 recall at 0.026 false alarms held out, where the chosen point
+promised 0.77 at 0.06).
 """
 
 from __future__ import annotations
@@ -37,18 +44,23 @@ from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, build_network, uni
 from .patterns import normalise
 from .records import CONCERNS, NONE
 
-DATA = Path(__file__).resolve().parent.parent / "evaluation" / "safety.jsonl"
+EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
+DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")  # read in this order
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
 EPOCHS = 2
 LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
 MAX_POSITIVE_WEIGHT = 10.0
-VALIDATION_SHARE = 5  # one question in five scores the first network
-FALSE_ALARM_BUDGET = 0.03  # on that fifth, patterns and classifier together
-MIN_THRESHOLD, MAX_THRESHOLD = 0.30, 0.99
+# On the calibration part, patterns and classifier together. Twice the issue's target: a person in
+# danger missed costs more than a calm notice shown above an ordinary answer, and on the
+# calibration part recall rises steeply up to about this point (0.77 at 0.03, 0.855 at 0.055, then
+# 0.86 at 0.08).
+FALSE_ALARM_BUDGET = 0.06
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+PATTERN_FLOORS = (0.0, 0.05, 0.2, 0.5, 0.7, 0.9)
 SEED = 13
 
 
-def read_cases(path: Path = DATA) -> list[dict]:
+def read_cases(path: Path = DATA[0]) -> list[dict]:
     cases = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
@@ -58,6 +70,11 @@ def read_cases(path: Path = DATA) -> list[dict]:
             record["labels"] = tuple(c for c in labels if c != NONE)
             cases.append(record)
     return cases
+
+
+def read_all(paths=DATA) -> list[dict]:
+    """The cases of every labelled set, in order."""
+    return [case for path in paths for case in read_cases(path)]
 
 
 def read_examples(path: Path = EXAMPLES) -> list[dict]:
@@ -140,10 +157,13 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
     return network
 
 
-def pattern_flags(cases: list[dict]) -> list[set[str]]:
+def pattern_flags(cases: list[dict], *, naming_only: bool = False) -> list[set[str]]:
+    """The concerns the patterns find in each case (`naming_only`: only those of patterns whose
+    words name the abuse, which the classifier never vetoes)."""
     from .patterns import match
 
-    return [{m.pattern.concern for m in match(c["question"])} for c in cases]
+    return [{m.pattern.concern for m in match(c["question"]) if m.pattern.names_danger or not naming_only}
+            for c in cases]
 
 
 def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
@@ -163,102 +183,136 @@ def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
     return out
 
 
-def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], thresholds: dict[str, float]):
-    return [p | {c for c, s in sc.items() if s >= thresholds[c]} for sc, p in zip(scores, patterns)]
+def kept_patterns(scores: list[dict[str, float]], patterns: list[set[str]], pattern_floor: float,
+                  naming: list[set[str]] | None = None) -> list[set[str]]:
+    """The patterns' findings, kept where the classifier's highest score is at least `pattern_floor`:
+    a pattern reads words, and "kms this hinge date" or "she's choking out guys at jiu jitsu" match
+    one; the classifier, which reads the sentence, vetoes what it scores low. What a pattern whose
+    words name the abuse found ("an abusive partner", "domestic violence": `naming`) is kept."""
+    naming = naming or [set()] * len(patterns)
+    return [p if p and max(sc.values(), default=1.0) >= pattern_floor else set(n)
+            for sc, p, n in zip(scores, patterns, naming)]
 
 
-def choose_thresholds(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET) -> dict[str, float]:
-    """Per concern, a threshold on the classifier's score. Starting from MAX_THRESHOLD for all,
-    the concern whose lowering finds the most missed questions per false alarm added is lowered,
-    a few steps at a time, while the false alarms stay within `budget` (patterns included)."""
-    grid = np.round(np.arange(MAX_THRESHOLD, MIN_THRESHOLD - 1e-9, -0.01), 2)
-    position = {c: 0 for c in CONCERNS}
+def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], thresholds: dict[str, float],
+             pattern_floor: float = 0.0, naming: list[set[str]] | None = None):
+    """What is flagged: each concern whose score reaches its threshold, and what the patterns found
+    where the classifier does not veto it (`kept_patterns`)."""
+    return [k | {c for c, s in sc.items() if s >= thresholds[c]}
+            for sc, k in zip(scores, kept_patterns(scores, patterns, pattern_floor, naming))]
+
+
+def choose_operating_point(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET,
+                           naming: list[set[str]] | None = None) -> tuple[float, float]:
+    """(threshold, pattern floor): of THRESHOLDS x PATTERN_FLOORS, the pair that finds the most
+    disclosures with false alarms within `budget`; fewer false alarms, then the higher threshold
+    and floor, break ties. With nothing within the budget, the strictest pair."""
     crisis = [i for i, ls in enumerate(labels) if ls]
     safe = [i for i, ls in enumerate(labels) if not ls]
-
-    def measure(pos):
-        flags = flags_at(scores, patterns, {c: float(grid[pos[c]]) for c in CONCERNS})
-        return sum(bool(flags[i]) for i in crisis), sum(bool(flags[i]) for i in safe) / max(len(safe), 1)
-
-    hits, alarms = measure(position)
-    while True:
-        best = None
-        for concern in CONCERNS:
-            for step in (1, 2, 3, 5, 8, 13, 21):
-                if position[concern] + step >= len(grid):
-                    break
-                trial = {**position, concern: position[concern] + step}
-                h, a = measure(trial)
-                if a > budget or h <= hits:
-                    continue
-                gain = (h - hits) / (a - alarms + 1e-3)
-                if best is None or gain > best[0]:
-                    best = (gain, trial, h, a)
-        if best is None:
-            break
-        _, position, hits, alarms = best
-    return {c: float(grid[position[c]]) for c in CONCERNS}
+    best = None
+    for threshold in THRESHOLDS:
+        for floor in PATTERN_FLOORS:
+            flags = flags_at(scores, patterns, {c: threshold for c in CONCERNS}, floor, naming)
+            hits, alarms = sum(bool(flags[i]) for i in crisis), sum(bool(flags[i]) for i in safe)
+            key = (alarms <= budget * len(safe), hits if alarms <= budget * len(safe) else -alarms, -alarms,
+                   threshold, floor)
+            if best is None or key > best[0]:
+                best = (key, threshold, floor)
+    return best[1], best[2]
 
 
 def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _scores(model: SafetyModel, cases: list[dict], rows: list[int]) -> list[dict[str, float]]:
-    return [model.scores(cases[i]["question"]) for i in rows]
+def relative(path: Path) -> str:
+    return path.relative_to(EVALUATION.parent.parent).as_posix()
+
+
+def tune_hash(paths=DATA) -> str:
+    """The hash of the tuning lines of every labelled set, in order: what the classifier is made
+    from (held-out lines added later don't make it stale)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and json.loads(line).get("split") == "tune":
+                digest.update(line.encode("utf-8") + b"\n")
+    return digest.hexdigest()
 
 
 def train(embedder, *, show_progress: bool = False) -> SafetyModel:
+    """Fit the network on the tuning part, then `calibrate` it."""
     started = time.perf_counter()
     st = embedder.load()
-    cases, examples = read_cases(), read_examples()
+    cases, examples = read_all(), read_examples()
     tune = [i for i, c in enumerate(cases) if c.get("split") == "tune"]
-    heldout = [i for i, c in enumerate(cases) if c.get("split") == "heldout"]
-    patterns = pattern_flags(cases)
-    order = np.random.default_rng(SEED).permutation(len(tune))
-    validation = sorted(tune[j] for j in order[::VALIDATION_SHARE])
-    first_rows = sorted(set(tune) - set(validation))
-
-    first = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
-                        network=fit(st, *instances(cases, first_rows, examples), show_progress=show_progress),
-                        tokenizer=st[0].tokenizer)
-    val_scores = _scores(first, cases, validation)
-    val_labels, val_patterns = [cases[i]["labels"] for i in validation], [patterns[i] for i in validation]
-    thresholds = choose_thresholds(val_labels, val_scores, val_patterns)
-
     texts, targets, weights = instances(cases, tune, examples)
-    model = SafetyModel(embedder.model_id, CONCERNS, thresholds,
+    model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
                         network=fit(st, texts, targets, weights, show_progress=show_progress),
                         tokenizer=st[0].tokenizer)
-    held_flags = flags_at(_scores(model, cases, heldout), [patterns[i] for i in heldout], thresholds)
     from importlib.metadata import version
 
     model.meta = {
-        "trained_on": {"data": "assistant/evaluation/safety.jsonl", "split": "tune", "sha256": data_hash(DATA),
-                       "questions": len(tune), "units": len(texts), "examples": "assistant/safety/examples.jsonl",
+        "trained_on": {"data": [relative(path) for path in DATA], "split": "tune", "tune_sha256": tune_hash(),
+                       "questions": len(tune), "units": len(texts), "examples": relative(EXAMPLES),
                        "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
-                  f"{EPOCHS} epochs, AdamW {LEARNING_RATE} (head {HEAD_LEARNING_RATE}), weighted BCE; thresholds "
-                  f"on a fifth of the tuning questions scored by a network trained on the rest, false alarms "
-                  f"within {FALSE_ALARM_BUDGET}",
+                  f"{EPOCHS} epochs, AdamW {LEARNING_RATE} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
+                  f"and a pattern floor chosen on the calibration part, false alarms within {FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
-        "figures": {"tune_validation_fifth": figures(val_labels, flags_at(val_scores, val_patterns, thresholds)),
-                    "heldout": figures([cases[i]["labels"] for i in heldout], held_flags)},
-        "seconds": round(time.perf_counter() - started, 1),
+        "fit_seconds": round(time.perf_counter() - started, 1),
     }
+    return calibrate(model, cases)
+
+
+def calibrate(model: SafetyModel, cases: list[dict] | None = None) -> SafetyModel:
+    """Choose the operating point on the calibration part and record every part's figures."""
+    cases = cases if cases is not None else read_all()
+    sources = [path for path in DATA for _ in read_cases(path)]
+    part = {split: [i for i, c in enumerate(cases) if c.get("split") == split] for split in ("calibrate", "heldout")}
+    patterns, naming = pattern_flags(cases), pattern_flags(cases, naming_only=True)
+    scored = {i: model.scores(cases[i]["question"]) for i in part["calibrate"] + part["heldout"]}
+    calibration = part["calibrate"]
+    threshold, floor = choose_operating_point([cases[i]["labels"] for i in calibration],
+                                              [scored[i] for i in calibration], [patterns[i] for i in calibration],
+                                              naming=[naming[i] for i in calibration])
+    model.thresholds = {c: threshold for c in CONCERNS}
+
+    def measured(rows):
+        return figures([cases[i]["labels"] for i in rows],
+                       flags_at([scored[i] for i in rows], [patterns[i] for i in rows], model.thresholds, floor,
+                                [naming[i] for i in rows]))
+
+    model.meta.update({
+        "pattern_floor": floor,
+        "figures": {"calibrate": measured(calibration),
+                    "heldout": {relative(path): measured([i for i in part["heldout"] if sources[i] == path])
+                                for path in DATA}},
+    })
     return model
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.parse_args(argv)
+    parser.add_argument("--recalibrate", action="store_true", help="keep the stored network; choose its "
+                        "operating point again and record the figures (minutes, not the training's half hour)")
+    parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
+                        "instead of assistant/safety/")
+    args = parser.parse_args(argv)
     from index import get_embedder
 
-    model = train(get_embedder(), show_progress=sys.stderr.isatty())
-    model.save()
+    meta, weights = ((args.out / META_PATH.name, args.out / WEIGHTS_PATH.name) if args.out
+                     else (META_PATH, WEIGHTS_PATH))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    if args.recalibrate:
+        model = calibrate(SafetyModel.load(get_embedder().load()))
+    else:
+        model = train(get_embedder(), show_progress=sys.stderr.isatty())
+    model.save(meta, weights)
     print(json.dumps(model.meta["figures"], indent=1))
-    print(f"wrote {META_PATH} and {WEIGHTS_PATH}", file=sys.stderr)
+    print(f"wrote {meta} and {weights}", file=sys.stderr)
     return 0
 
 
