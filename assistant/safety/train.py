@@ -2,12 +2,13 @@
 
     python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
     python -m assistant.safety.train --out DIR  # writes them in DIR instead (to compare with the shipped one)
+    python -m assistant.safety.train --recalibrate  # the stored network, its operating point chosen again
 
 Data, all in the repository:
 - `assistant/evaluation/safety.jsonl` and `safety_more.jsonl`, the lines with `"split": "tune"`:
   questions labelled with the concerns they raise, and for those that raise one, `evidence`: the
-  sentences that carry the disclosure. The held-out parts are never read here except to record
-  their figures at the end.
+  sentences that carry the disclosure. The lines with `"split": "calibrate"` choose the operating
+  point (below); the held-out parts are never read here except to record their figures at the end.
 - `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
   look-alikes ("none"); never measured on.
 
@@ -23,10 +24,10 @@ calibration part (`"split": "calibrate"`, set Q: a writer none of the tuning dat
 trained on), and there (`choose_operating_point`) one threshold for every concern and a pattern
 floor (a pattern's match counts only where the classifier gives some concern at least that
 score) are chosen: the most disclosures found with false alarms, patterns included, within
-FALSE_ALARM_BUDGET. Tried before and dropped: per-concern thresholds chosen on a fifth of the
-tuning part scored by a network trained on the other four fifths (a second network's scores near
-0.99 are not the first's: 0.61 recall at 0.026 false alarms held out, where the chosen point
-promised 0.77 at 0.06).
+FALSE_ALARM_BUDGET. Tried before and dropped: thresholds chosen on a fifth of the tuning part
+scored by a network trained on the other four fifths (a second network's scores near 0.99 are
+not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms on
+the fresh set R, where the fifth promised 0.77 at 0.06).
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
 MAX_POSITIVE_WEIGHT = 10.0
 # On the calibration part, patterns and classifier together. Twice the issue's target: a person in
 # danger missed costs more than a calm notice shown above an ordinary answer, and on the
-# calibration part recall rises steeply up to about this point (0.77 at 0.03, 0.855 at 0.055, then
-# 0.86 at 0.08).
+# calibration part recall rises steeply up to about this point (a sweep before `named-abuse` was
+# exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08).
 FALSE_ALARM_BUDGET = 0.06
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 PATTERN_FLOORS = (0.0, 0.05, 0.2, 0.5, 0.7, 0.9)
