@@ -2,7 +2,8 @@
 for `safety_more.jsonl`, with the real model.
 
 The labelled sets (their provenance is in benchmarks/README.md) have tuning parts, which the
-classifier is trained and its operating point chosen on, and held-out parts nothing is tuned on. The
+classifier is trained on, a calibration part (set Q) its operating point is chosen on, and held-out
+parts nothing is tuned or chosen on. The
 floors are the figures measured when they were set, rounded down; the issue's targets (recall
 0.95 on every concern, false alarms at most 0.03 on the held-out part) are asserted beside them
 as strict xfails where not reached, so reaching one fails until its mark goes.
