@@ -54,7 +54,10 @@ MAX_POSITIVE_WEIGHT = 10.0
 # On the calibration part, patterns and classifier together. Twice the target: a person in
 # danger missed costs more than a calm notice shown above an ordinary answer, and on the
 # calibration part recall rises steeply up to about this point (a sweep before `named-abuse` was
-# exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08).
+# exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08). Its cost on real
+# questions: 0.081 of real.jsonl's held-out relationship questions get a notice (0.05 before).
+# Budgets of 0.045 and 0.03 were measured afterwards (benchmarks/README.md) and not taken: they
+# halve the false alarms but lose abuse, child and harm-to-others disclosures the layer found before.
 FALSE_ALARM_BUDGET = 0.06
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
 PATTERN_FLOORS = (0.0, 0.05, 0.2, 0.5, 0.7, 0.9)
