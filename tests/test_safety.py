@@ -333,13 +333,31 @@ def test_the_operating_point_finds_the_most_disclosures_within_the_false_alarm_b
     labels = [("abuse",), ("self_harm",), ("child",), ("abuse",), (), (), (), (), ()]
     top = [0.9995, 0.996, 0.991, 0.3, 0.9999, 0.4, 0.1, 0.2, 0.05]
     scores = [{"abuse": s, "self_harm": 0.0, "child": 0.0, "harm_to_others": 0.0} for s in top]
-    patterns = [set(), set(), set(), {"abuse"}, set(), {"abuse"}, set(), set(), set()]
+    hit = match("My husband hits me when he drinks.")
+    patterns = [[], [], [], hit, [], hit, [], [], []]
     # Two alarms allowed: a floor at or below 0.3 keeps both matches, four found; the highest such.
     assert choose_operating_point(labels, scores, patterns, budget=0.4) == (0.99, 0.2)
     # One alarm allowed: both matches vetoed, the three the network scores 0.99 or more found.
     assert choose_operating_point(labels, scores, patterns, budget=0.2) == (0.99, 0.9)
     # Nothing within the budget: the strictest pair.
     assert choose_operating_point(labels, scores, patterns, budget=0.0) == (0.999, 0.9)
+
+
+def test_the_operating_point_is_chosen_with_the_rule_the_detector_answers_with():
+    """Training's `flags_at` (what the operating point is chosen on) flags what `Detector.assess`
+    raises for the same scores, threshold and floor: vetoed matches, a named abuse never vetoed,
+    scores at the threshold."""
+    from assistant.safety.train import flags_at, pattern_matches
+
+    texts = ["my husband hits me every morning with the snooze button joke", "My husband hits me when he drinks.",
+             "How do I deal with an abusive partner?", "I don't want to be here anymore.", "we hit a rough patch"]
+    model = Scored({texts[0]: {"abuse": 0.2}, texts[1]: {"abuse": 0.6}, texts[2]: {"abuse": 0.3},
+                    texts[3]: {"self_harm": 0.99}, texts[4]: {"harm_to_others": 0.7}}, threshold=0.99, floor=0.5)
+    detector = Detector(model=model)
+    scores = [model.scores(t) for t in texts]
+    flags = flags_at(scores, pattern_matches([{"question": t} for t in texts]), model.thresholds, model.pattern_floor)
+    assert flags == [set(detector.assess(t).concerns) for t in texts]
+    assert flags == [set(), {"abuse"}, {"abuse"}, {"self_harm"}, set()]
 
 
 def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_tuning_line_does_not(tmp_path):

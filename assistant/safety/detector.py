@@ -62,12 +62,8 @@ class Detector:
         return dict(self._scores_of(text))
 
     def assess(self, text: str) -> Assessment:
-        found = patterns.match(text)
         scores = self.scores(text)
-        if found and scores and max(scores.values()) < self.model.pattern_floor:
-            # the words matched, but the classifier reads no danger in the sentence: only a pattern
-            # whose words name the abuse ("an abusive partner", "domestic violence") still counts
-            found = [m for m in found if m.pattern.names_danger]
+        found = patterns.counted(patterns.match(text), scores, self.model.pattern_floor if scores else 0.0)
         evidence = [Evidence(m.pattern.concern, f"pattern:{m.pattern.name}", m.matched) for m in found]
         for concern, score in scores.items():
             if score >= self.model.thresholds[concern]:

@@ -437,3 +437,14 @@ IMAGE_ABUSE = Pattern("image-threat", "abuse", IMAGE_THREAT)
 def match(text: str) -> list[PatternMatch]:
     """Every pattern match in a question, sentence by sentence, then across it."""
     return [found for sentence in sentences(text) for found in match_sentence(sentence)] + match_text(text)
+
+
+def counted(found: list[PatternMatch], scores: dict[str, float], floor: float) -> list[PatternMatch]:
+    """The matches that count beside the classifier's scores for the question. A pattern reads
+    words, and "kms this hinge date" or "she's choking out guys at jiu jitsu" match one; the
+    classifier reads the sentence and vetoes every match when it gives no concern `floor` or more,
+    except a match whose words name the abuse ("an abusive partner", "domestic violence"). Without
+    scores (no classifier) every match counts."""
+    if found and scores and max(scores.values()) < floor:
+        return [m for m in found if m.pattern.names_danger]
+    return list(found)

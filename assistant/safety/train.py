@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, build_network, units
-from .patterns import normalise
+from .patterns import counted, normalise
 from .records import CONCERNS, NONE
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
@@ -77,8 +77,8 @@ def read_cases(path: Path = DATA[0]) -> list[dict]:
 
 
 def read_all(paths=DATA) -> list[dict]:
-    """The cases of every labelled set, in order."""
-    return [case for path in paths for case in read_cases(path)]
+    """The cases of every labelled set, in order, each with the `file` it came from."""
+    return [dict(case, file=path) for path in paths for case in read_cases(path)]
 
 
 def read_examples(path: Path = EXAMPLES) -> list[dict]:
@@ -161,13 +161,11 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
     return network
 
 
-def pattern_flags(cases: list[dict], *, naming_only: bool = False) -> list[set[str]]:
-    """The concerns the patterns find in each case (`naming_only`: only those of patterns whose
-    words name the abuse, which the classifier never vetoes)."""
+def pattern_matches(cases: list[dict]) -> list[list]:
+    """The patterns' matches in each case (`patterns.match`), read once."""
     from .patterns import match
 
-    return [{m.pattern.concern for m in match(c["question"]) if m.pattern.names_danger or not naming_only}
-            for c in cases]
+    return [match(c["question"]) for c in cases]
 
 
 def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
@@ -187,27 +185,15 @@ def figures(labels: list[tuple[str, ...]], flagged: list[set[str]]) -> dict:
     return out
 
 
-def kept_patterns(scores: list[dict[str, float]], patterns: list[set[str]], pattern_floor: float,
-                  naming: list[set[str]] | None = None) -> list[set[str]]:
-    """The patterns' findings, kept where the classifier's highest score is at least `pattern_floor`:
-    a pattern reads words, and "kms this hinge date" or "she's choking out guys at jiu jitsu" match
-    one; the classifier, which reads the sentence, vetoes what it scores low. What a pattern whose
-    words name the abuse found ("an abusive partner", "domestic violence": `naming`) is kept."""
-    naming = naming or [set()] * len(patterns)
-    return [p if p and max(sc.values(), default=1.0) >= pattern_floor else set(n)
-            for sc, p, n in zip(scores, patterns, naming)]
+def flags_at(scores: list[dict[str, float]], matches: list[list], thresholds: dict[str, float],
+             pattern_floor: float = 0.0) -> list[set[str]]:
+    """What is flagged, as `Detector.assess` flags it: each concern whose score reaches its
+    threshold, and the concerns of the pattern matches that count (`patterns.counted`)."""
+    return [{m.pattern.concern for m in counted(found, sc, pattern_floor)} | {c for c, s in sc.items() if s >= thresholds[c]}
+            for sc, found in zip(scores, matches)]
 
 
-def flags_at(scores: list[dict[str, float]], patterns: list[set[str]], thresholds: dict[str, float],
-             pattern_floor: float = 0.0, naming: list[set[str]] | None = None):
-    """What is flagged: each concern whose score reaches its threshold, and what the patterns found
-    where the classifier does not veto it (`kept_patterns`)."""
-    return [k | {c for c, s in sc.items() if s >= thresholds[c]}
-            for sc, k in zip(scores, kept_patterns(scores, patterns, pattern_floor, naming))]
-
-
-def choose_operating_point(labels, scores, patterns, budget: float = FALSE_ALARM_BUDGET,
-                           naming: list[set[str]] | None = None) -> tuple[float, float]:
+def choose_operating_point(labels, scores, matches, budget: float = FALSE_ALARM_BUDGET) -> tuple[float, float]:
     """(threshold, pattern floor): of THRESHOLDS x PATTERN_FLOORS, the pair that finds the most
     disclosures with false alarms within `budget`; fewer false alarms, then the higher threshold
     and floor, break ties. With nothing within the budget, the strictest pair."""
@@ -216,7 +202,7 @@ def choose_operating_point(labels, scores, patterns, budget: float = FALSE_ALARM
     best = None
     for threshold in THRESHOLDS:
         for floor in PATTERN_FLOORS:
-            flags = flags_at(scores, patterns, {c: threshold for c in CONCERNS}, floor, naming)
+            flags = flags_at(scores, matches, {c: threshold for c in CONCERNS}, floor)
             hits, alarms = sum(bool(flags[i]) for i in crisis), sum(bool(flags[i]) for i in safe)
             key = (alarms <= budget * len(safe), hits if alarms <= budget * len(safe) else -alarms, -alarms,
                    threshold, floor)
@@ -273,25 +259,22 @@ def train(embedder, *, show_progress: bool = False) -> SafetyModel:
 def calibrate(model: SafetyModel, cases: list[dict] | None = None) -> SafetyModel:
     """Choose the operating point on the calibration part and record every part's figures."""
     cases = cases if cases is not None else read_all()
-    sources = [path for path in DATA for _ in read_cases(path)]
     part = {split: [i for i, c in enumerate(cases) if c.get("split") == split] for split in ("calibrate", "heldout")}
-    patterns, naming = pattern_flags(cases), pattern_flags(cases, naming_only=True)
+    matches = pattern_matches(cases)
     scored = {i: model.scores(cases[i]["question"]) for i in part["calibrate"] + part["heldout"]}
     calibration = part["calibrate"]
     threshold, floor = choose_operating_point([cases[i]["labels"] for i in calibration],
-                                              [scored[i] for i in calibration], [patterns[i] for i in calibration],
-                                              naming=[naming[i] for i in calibration])
+                                              [scored[i] for i in calibration], [matches[i] for i in calibration])
     model.thresholds = {c: threshold for c in CONCERNS}
 
     def measured(rows):
         return figures([cases[i]["labels"] for i in rows],
-                       flags_at([scored[i] for i in rows], [patterns[i] for i in rows], model.thresholds, floor,
-                                [naming[i] for i in rows]))
+                       flags_at([scored[i] for i in rows], [matches[i] for i in rows], model.thresholds, floor))
 
     model.meta.update({
         "pattern_floor": floor,
         "figures": {"calibrate": measured(calibration),
-                    "heldout": {relative(path): measured([i for i in part["heldout"] if sources[i] == path])
+                    "heldout": {relative(path): measured([i for i in part["heldout"] if cases[i]["file"] == path])
                                 for path in DATA}},
     })
     return model
