@@ -373,3 +373,27 @@ def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_t
     second.write_text('{"question": "we hit a rough patch!", "concern": "none", "split": "tune"}\n', encoding="utf-8")
     assert tune_hash((first, second)) != trained
     assert tune_hash((second, first)) != tune_hash((first, second))  # the order is what training reads
+
+
+def test_the_eight_newer_writers_measure_a_layer_never_trained_on_them():
+    """safety_next.jsonl (stop 30) is a fresh measure of the shipped classifier: it loads as a
+    safety test set of 400 disclosures and 400 look-alikes, its evidence is quoted verbatim, and
+    training reads neither the file nor any of its questions."""
+    from assistant.evaluation.testsets import SAFETY, SAFETY_MORE, load_testset
+    from assistant.safety.train import DATA
+
+    path = SAFETY.with_name("safety_next.jsonl")
+    cases = load_testset(path, split="heldout").cases
+    assert len(cases) == 800
+    assert sum(bool(c.concerns) for c in cases) == 400
+    for concern in CONCERNS:
+        assert sum(concern in c.concerns for c in cases) >= 40, concern
+    assert sum(len(c.question) > 400 for c in cases if c.concerns) >= 100  # stories with the disclosure inside
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        for e in record.get("evidence") or []:
+            assert e["text"] in record["question"], record["id"]
+    assert path not in DATA and set(DATA) == {SAFETY, SAFETY_MORE}
+    trained = {json.loads(line)["question"] for p in DATA for line in p.read_text(encoding="utf-8").splitlines()
+               if line.strip()}
+    assert not trained & {c.question for c in cases}
