@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, build_network, units
-from .patterns import counted, normalise
+from .patterns import counted, match, normalise
 from .records import CONCERNS, NONE
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
@@ -163,8 +163,6 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
 
 def pattern_matches(cases: list[dict]) -> list[list]:
     """The patterns' matches in each case (`patterns.match`), read once."""
-    from .patterns import match
-
     return [match(c["question"]) for c in cases]
 
 
