@@ -375,25 +375,27 @@ def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_t
     assert tune_hash((second, first)) != tune_hash((first, second))  # the order is what training reads
 
 
-def test_the_eight_newer_writers_measure_a_layer_never_trained_on_them():
-    """safety_next.jsonl (stop 30) is a fresh measure of the shipped classifier: it loads as a
-    safety test set of 400 disclosures and 400 look-alikes, its evidence is quoted verbatim, and
-    training reads neither the file nor any of its questions."""
-    from assistant.evaluation.testsets import SAFETY, SAFETY_MORE, load_testset
-    from assistant.safety.train import DATA
+def test_no_held_out_question_is_trained_or_calibrated_on():
+    """Every labelled set training can read (`--data next`): its held-out questions are in no
+    tuning or calibration line trained or chosen on (real.jsonl's held-out part included), and
+    every evidence is quoted verbatim."""
+    from assistant.evaluation.testsets import SAFETY_NEXT, load_testset
+    from assistant.safety.train import DATA, NEXT_DATA, read_all, trained_rows
 
-    path = SAFETY.with_name("safety_next.jsonl")
-    cases = load_testset(path, split="heldout").cases
-    assert len(cases) == 800
-    assert sum(bool(c.concerns) for c in cases) == 400
+    assert set(DATA) < set(NEXT_DATA)
+    cases = read_all(NEXT_DATA)
+    held = [c for c in cases if c.get("split") == "heldout"]
+    used = ({cases[i]["question"] for i in trained_rows(cases)}
+            | {c["question"] for c in cases if c.get("split") == "calibrate"})
+    assert len(held) > 1500 and not used & {c["question"] for c in held}
+    # a Counsel Chat question tuned on in one set and held out in another is left out of training
+    tuned_anywhere = {c["question"] for c in cases if c.get("split") == "tune"}
+    assert tuned_anywhere & {c["question"] for c in held}
+    for case in cases:
+        for e in case.get("evidence") or []:
+            assert e["text"] in case["question"], case["id"]
+    # safety_next.jsonl's held-out part: two fresh writers of stop 31, 100 disclosures / 100 look-alikes
+    fresh = load_testset(SAFETY_NEXT, split="heldout").cases
+    assert len(fresh) == 200 and sum(bool(c.concerns) for c in fresh) == 100
     for concern in CONCERNS:
-        assert sum(concern in c.concerns for c in cases) >= 40, concern
-    assert sum(len(c.question) > 400 for c in cases if c.concerns) >= 100  # stories with the disclosure inside
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        for e in record.get("evidence") or []:
-            assert e["text"] in record["question"], record["id"]
-    assert path not in DATA and set(DATA) == {SAFETY, SAFETY_MORE}
-    trained = {json.loads(line)["question"] for p in DATA for line in p.read_text(encoding="utf-8").splitlines()
-               if line.strip()}
-    assert not trained & {c.question for c in cases}
+        assert sum(concern in c.concerns for c in fresh) >= 20, concern

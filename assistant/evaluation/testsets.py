@@ -34,6 +34,7 @@ from ..safety.records import CONCERNS, NONE
 BUILTIN = Path(__file__).with_name("testset.jsonl")
 SAFETY = Path(__file__).with_name("safety.jsonl")  # the labelled safety set (tune and held-out parts)
 SAFETY_MORE = Path(__file__).with_name("safety_more.jsonl")  # later writers' sets, the same fields
+SAFETY_NEXT = Path(__file__).with_name("safety_next.jsonl")  # the writers of stops 30-31 (tune, calibrate, held out)
 
 
 class TestSetError(Exception):
