@@ -1,4 +1,4 @@
-"""Rebuild the safety classifier from the labelled sets' tuning parts (about 25 minutes on 2 cores).
+"""Rebuild the safety classifier from the labelled sets' tuning parts (about 30-50 minutes on 2 cores).
 
     python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
     python -m assistant.safety.train --out DIR  # writes them in DIR instead (to compare with the shipped one)
@@ -9,6 +9,11 @@ Data, all in the repository:
   questions labelled with the concerns they raise, and for those that raise one, `evidence`: the
   sentences that carry the disclosure. The lines with `"split": "calibrate"` choose the operating
   point (below); the held-out parts are never read here except to record their figures at the end.
+- With `--data next` (the retrainings of stop 31, measured and not shipped): `safety_next.jsonl`
+  too, and `real.jsonl`'s tuning part, real relationship questions (Counsel Chat and written), none
+  a disclosure, as negatives; its held-out part then measures the notices real questions get.
+  A question held out in any set (real.jsonl's included) is left out of training even where
+  another set has it in its tuning part (`trained_rows`).
 - `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
   look-alikes ("none"); never measured on.
 
@@ -20,10 +25,10 @@ trained with a weighted binary cross-entropy per concern (positives weighted up 
 at most 10x).
 
 The operating point: the network is trained on the whole tuning part; it then scores the
-calibration part (`"split": "calibrate"`, set Q: a writer none of the tuning data came from, never
-trained on), and there (`choose_operating_point`) one threshold for every concern and a pattern
-floor (a pattern's match counts only where the classifier gives some concern at least that
-score) are chosen: the most disclosures found with false alarms, patterns included, within
+calibration part (`"split": "calibrate"`: set Q, and with `--data next` set Z too, writers none
+of the tuning data came from, never trained on), and there (`choose_operating_point`) one
+threshold for every concern and a pattern floor (a pattern's match counts only where the
+classifier gives some concern at least that score) are chosen: the most disclosures found with false alarms, patterns included, within
 FALSE_ALARM_BUDGET. Tried before and dropped: thresholds chosen on a fifth of the tuning part
 scored by a network trained on the other four fifths (a second network's scores near 0.99 are
 not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms on
@@ -46,7 +51,13 @@ from .patterns import counted, match, normalise
 from .records import CONCERNS, NONE
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
-DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")  # read in this order
+DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")  # read in this order: the shipped classifier's
+# What the retrainings of stop 31 read (`--data next`, not shipped: benchmarks/README.md): the
+# writers of stops 30-31 too, and real.jsonl, whose questions (issue 13's real set) raise no
+# concern: its tuning part adds real relationship questions as negatives, its held-out part
+# measures the notices they get.
+NEXT_DATA = DATA + (EVALUATION / "safety_next.jsonl", EVALUATION / "real.jsonl")
+REAL = EVALUATION / "real.jsonl"
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
 EPOCHS = 2
 LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
@@ -128,7 +139,8 @@ def instances(cases: list[dict], rows: list[int], examples: list[dict]):
     return texts, targets, weights.astype(np.float32)
 
 
-def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = False):
+def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = False,
+        learning_rate: float = LEARNING_RATE):
     import torch
     from tqdm import tqdm
 
@@ -139,7 +151,7 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
     network = build_network(sentence_transformer, len(CONCERNS))
     tokenizer = sentence_transformer[0].tokenizer
     trainable = [p for p in network.encoder.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW([{"params": trainable, "lr": LEARNING_RATE},
+    optimiser = torch.optim.AdamW([{"params": trainable, "lr": learning_rate},
                                    {"params": network.head.parameters(), "lr": HEAD_LEARNING_RATE}],
                                   weight_decay=0.01)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of similar length
@@ -209,6 +221,21 @@ def choose_operating_point(labels, scores, matches, budget: float = FALSE_ALARM_
     return best[1], best[2]
 
 
+def held_out_questions(cases: list[dict]) -> set[str]:
+    """Every question held out in `cases` or in real.jsonl (whether training reads it or not)."""
+    held = {c["question"] for c in cases if c.get("split") == "heldout"}
+    return held | {c["question"] for c in read_cases(REAL) if c.get("split") == "heldout"}
+
+
+def trained_rows(cases: list[dict]) -> list[int]:
+    """The tuning lines trained on: every `"split": "tune"` line except a question that another
+    set holds out (Counsel Chat's questions are in both real.jsonl and safety.jsonl, in either part).
+    The shipped classifier (stop 28) was trained before this rule, on 36 of real.jsonl's held-out
+    questions (as look-alikes)."""
+    held = held_out_questions(cases)
+    return [i for i, c in enumerate(cases) if c.get("split") == "tune" and c["question"] not in held]
+
+
 def data_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -228,35 +255,36 @@ def tune_hash(paths=DATA) -> str:
     return digest.hexdigest()
 
 
-def train(embedder, *, show_progress: bool = False) -> SafetyModel:
-    """Fit the network on the tuning part, then `calibrate` it."""
+def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: float = LEARNING_RATE) -> SafetyModel:
+    """Fit the network on the tuning part of `data`, then `calibrate` it."""
     started = time.perf_counter()
     st = embedder.load()
-    cases, examples = read_all(), read_examples()
-    tune = [i for i, c in enumerate(cases) if c.get("split") == "tune"]
+    cases, examples = read_all(data), read_examples()
+    tune = trained_rows(cases)
     texts, targets, weights = instances(cases, tune, examples)
     model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
-                        network=fit(st, texts, targets, weights, show_progress=show_progress),
+                        network=fit(st, texts, targets, weights, show_progress=show_progress,
+                                    learning_rate=learning_rate),
                         tokenizer=st[0].tokenizer)
     from importlib.metadata import version
 
     model.meta = {
-        "trained_on": {"data": [relative(path) for path in DATA], "split": "tune", "tune_sha256": tune_hash(),
+        "trained_on": {"data": [relative(path) for path in data], "split": "tune", "tune_sha256": tune_hash(data),
                        "questions": len(tune), "units": len(texts), "examples": relative(EXAMPLES),
                        "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
-                  f"{EPOCHS} epochs, AdamW {LEARNING_RATE} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
+                  f"{EPOCHS} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
                   f"and a pattern floor chosen on the calibration part, false alarms within {FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
         "fit_seconds": round(time.perf_counter() - started, 1),
     }
-    return calibrate(model, cases)
+    return calibrate(model, cases, data)
 
 
-def calibrate(model: SafetyModel, cases: list[dict] | None = None) -> SafetyModel:
+def calibrate(model: SafetyModel, cases: list[dict] | None = None, data=DATA) -> SafetyModel:
     """Choose the operating point on the calibration part and record every part's figures."""
-    cases = cases if cases is not None else read_all()
+    cases = cases if cases is not None else read_all(data)
     part = {split: [i for i, c in enumerate(cases) if c.get("split") == split] for split in ("calibrate", "heldout")}
     matches = pattern_matches(cases)
     scored = {i: model.scores(cases[i]["question"]) for i in part["calibrate"] + part["heldout"]}
@@ -273,7 +301,7 @@ def calibrate(model: SafetyModel, cases: list[dict] | None = None) -> SafetyMode
         "pattern_floor": floor,
         "figures": {"calibrate": measured(calibration),
                     "heldout": {relative(path): measured([i for i in part["heldout"] if cases[i]["file"] == path])
-                                for path in DATA}},
+                                for path in data}},
     })
     return model
 
@@ -284,17 +312,26 @@ def main(argv: list[str] | None = None) -> int:
                         "operating point again and record the figures (minutes, not the training's half hour)")
     parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
                         "instead of assistant/safety/")
+    parser.add_argument("--data", choices=("shipped", "next"), default="shipped", help="the labelled sets to "
+                        "read: the shipped classifier's (safety.jsonl, safety_more.jsonl) or those the "
+                        "retrainings of stop 31 read (also safety_next.jsonl and real.jsonl; with --out)")
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="the encoder's learning rate")
     args = parser.parse_args(argv)
     from index import get_embedder
+
+    data = NEXT_DATA if args.data == "next" else DATA
+    if data is not DATA and not args.out:
+        parser.error("--data next writes a classifier to compare: give --out DIR "
+                     "(the shipped one reads the shipped data)")
 
     meta, weights = ((args.out / META_PATH.name, args.out / WEIGHTS_PATH.name) if args.out
                      else (META_PATH, WEIGHTS_PATH))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
     if args.recalibrate:
-        model = calibrate(SafetyModel.load(get_embedder().load()))
+        model = calibrate(SafetyModel.load(get_embedder().load()), data=data)
     else:
-        model = train(get_embedder(), show_progress=sys.stderr.isatty())
+        model = train(get_embedder(), show_progress=sys.stderr.isatty(), data=data, learning_rate=args.learning_rate)
     model.save(meta, weights)
     print(json.dumps(model.meta["figures"], indent=1))
     print(f"wrote {meta} and {weights}", file=sys.stderr)
