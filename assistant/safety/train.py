@@ -28,10 +28,10 @@ The operating point: the network is trained on the whole tuning part; it then sc
 calibration part (`"split": "calibrate"`: set Q, and with `--data next` set Z too, writers none
 of the tuning data came from, never trained on), and there (`choose_operating_point`) one
 threshold for every concern and a pattern floor (a pattern's match counts only where the
-classifier gives some concern at least that score) are chosen: the most disclosures found with false alarms, patterns included, within
-FALSE_ALARM_BUDGET. Tried before and dropped: thresholds chosen on a fifth of the tuning part
-scored by a network trained on the other four fifths (a second network's scores near 0.99 are
-not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms on
+classifier gives some concern at least that score) are chosen: the most disclosures found with
+false alarms, patterns included, within FALSE_ALARM_BUDGET. Tried before and dropped: thresholds
+chosen on a fifth of the tuning part scored by a network trained on the other four fifths (a
+second network's scores near 0.99 are not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms on
 the fresh set R, where the fifth promised 0.77 at 0.06).
 """
 
@@ -51,13 +51,14 @@ from .patterns import counted, match, normalise
 from .records import CONCERNS, NONE
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
-DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")  # read in this order: the shipped classifier's
+# What the shipped classifier is trained on, read in this order.
+DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")
+REAL = EVALUATION / "real.jsonl"
 # What the retrainings of stop 31 read (`--data next`, not shipped: benchmarks/README.md): the
 # writers of stops 30-31 too, and real.jsonl, whose questions (issue 13's real set) raise no
 # concern: its tuning part adds real relationship questions as negatives, its held-out part
 # measures the notices they get.
-NEXT_DATA = DATA + (EVALUATION / "safety_next.jsonl", EVALUATION / "real.jsonl")
-REAL = EVALUATION / "real.jsonl"
+NEXT_DATA = DATA + (EVALUATION / "safety_next.jsonl", REAL)
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
 EPOCHS = 2
 LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
