@@ -31,8 +31,8 @@ threshold for every concern and a pattern floor (a pattern's match counts only w
 classifier gives some concern at least that score) are chosen: the most disclosures found with
 false alarms, patterns included, within FALSE_ALARM_BUDGET. Tried before and dropped: thresholds
 chosen on a fifth of the tuning part scored by a network trained on the other four fifths (a
-second network's scores near 0.99 are not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms on
-the fresh set R, where the fifth promised 0.77 at 0.06).
+second network's scores near 0.99 are not the first's: one threshold and a floor chosen so gave
+0.53 recall at 0.04 false alarms on the fresh set R, where the fifth promised 0.77 at 0.06).
 """
 
 from __future__ import annotations
