@@ -1,5 +1,5 @@
 """The safety gate: `closer eval assistant/evaluation/safety.jsonl --split heldout` and the same
-for `safety_more.jsonl`, with the real model.
+for `safety_more.jsonl` and `safety_next.jsonl`, with the real model.
 
 The labelled sets (their provenance is in benchmarks/README.md) have tuning parts, which the
 classifier is trained on, a calibration part (set Q) its operating point is chosen on, and held-out
