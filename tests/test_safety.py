@@ -376,14 +376,14 @@ def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_t
 
 
 def test_no_held_out_question_is_trained_or_calibrated_on():
-    """Every labelled set training can read (`--data next`): its held-out questions are in no
+    """Every labelled set training reads: its held-out questions are in no
     tuning or calibration line trained or chosen on (real.jsonl's held-out part included), and
     every evidence is quoted verbatim."""
     from assistant.evaluation.testsets import SAFETY_NEXT, load_testset
-    from assistant.safety.train import DATA, NEXT_DATA, read_all, trained_rows
+    from assistant.safety.train import DATA, REAL, read_all, trained_rows
 
-    assert set(DATA) < set(NEXT_DATA)
-    cases = read_all(NEXT_DATA)
+    assert SAFETY_NEXT in DATA and REAL in DATA
+    cases = read_all(DATA)
     held = [c for c in cases if c.get("split") == "heldout"]
     used = ({cases[i]["question"] for i in trained_rows(cases)}
             | {c["question"] for c in cases if c.get("split") == "calibrate"})

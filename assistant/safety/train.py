@@ -1,18 +1,18 @@
-"""Rebuild the safety classifier from the labelled sets' tuning parts (about 30-50 minutes on 2 cores).
+"""Rebuild the safety classifier from the labelled sets' tuning parts (about 45 minutes on 2 cores).
 
     python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
     python -m assistant.safety.train --out DIR  # writes them in DIR instead (to compare with the shipped one)
     python -m assistant.safety.train --recalibrate  # the stored network, its operating point chosen again
 
 Data, all in the repository:
-- `assistant/evaluation/safety.jsonl` and `safety_more.jsonl`, the lines with `"split": "tune"`:
-  questions labelled with the concerns they raise, and for those that raise one, `evidence`: the
-  sentences that carry the disclosure. The lines with `"split": "calibrate"` choose the operating
-  point (below); the held-out parts are never read here except to record their figures at the end.
-- With `--data next` (the retrainings of stop 31, measured and not shipped): `safety_next.jsonl`
-  too, and `real.jsonl`'s tuning part, real relationship questions (Counsel Chat and written), none
-  a disclosure, as negatives; its held-out part then measures the notices real questions get.
-  A question held out in any set (real.jsonl's included) is left out of training even where
+- `assistant/evaluation/safety.jsonl`, `safety_more.jsonl` and `safety_next.jsonl`, the lines with
+  `"split": "tune"`: questions labelled with the concerns they raise, and for those that raise one,
+  `evidence`: the sentences that carry the disclosure. The lines with `"split": "calibrate"` choose
+  the operating point (below); the held-out parts are never read here except to record their
+  figures at the end.
+- `real.jsonl`'s tuning part: real relationship questions (Counsel Chat and written), none a
+  disclosure, as negatives; its held-out part measures the notices real questions get.
+- A question held out in any set (real.jsonl's included) is left out of training even where
   another set has it in its tuning part (`trained_rows`).
 - `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
   look-alikes ("none"); never measured on.
@@ -25,8 +25,8 @@ trained with a weighted binary cross-entropy per concern (positives weighted up 
 at most 10x).
 
 The operating point: the network is trained on the whole tuning part; it then scores the
-calibration part (`"split": "calibrate"`: set Q, and with `--data next` set Z too, writers none
-of the tuning data came from, never trained on), and there (`choose_operating_point`) one
+calibration part (`"split": "calibrate"`: sets Q and Z, writers none of the tuning data came
+from, never trained on), and there (`choose_operating_point`) one
 threshold for every concern and a pattern floor (a pattern's match counts only where the
 classifier gives some concern at least that score) are chosen: the most disclosures found with
 false alarms, patterns included, within FALSE_ALARM_BUDGET. Tried before and dropped: thresholds
@@ -51,23 +51,23 @@ from .patterns import counted, match, normalise
 from .records import CONCERNS, NONE
 
 EVALUATION = Path(__file__).resolve().parent.parent / "evaluation"
-# What the shipped classifier is trained on, read in this order.
-DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl")
 REAL = EVALUATION / "real.jsonl"
-# What the retrainings of stop 31 read (`--data next`, not shipped: benchmarks/README.md): the
-# writers of stops 30-31 too, and real.jsonl, whose questions (issue 13's real set) raise no
-# concern: its tuning part adds real relationship questions as negatives, its held-out part
-# measures the notices they get.
-NEXT_DATA = DATA + (EVALUATION / "safety_next.jsonl", REAL)
+# What the shipped classifier is trained on, read in this order. real.jsonl's questions (issue 13's
+# real set) raise no concern: its tuning part adds real relationship questions as negatives, its
+# held-out part measures the notices they get.
+DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl", EVALUATION / "safety_next.jsonl", REAL)
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
-EPOCHS = 2
-LEARNING_RATE, HEAD_LEARNING_RATE = 3e-5, 1e-3
+# Stop 32: three epochs at 6e-5. Two (at 3e-5 or 6e-5) underfit self-harm on this data: the network
+# scored some of its own training disclosures 0.70-0.92 and lost self-harm on every held-out part
+# (benchmarks/README.md, stops 31 and 32).
+EPOCHS = 3
+LEARNING_RATE, HEAD_LEARNING_RATE = 6e-5, 1e-3
 MAX_POSITIVE_WEIGHT = 10.0
 # On the calibration part, patterns and classifier together. Twice the issue's target: a person in
 # danger missed costs more than a calm notice shown above an ordinary answer, and on the
 # calibration part recall rises steeply up to about this point (a sweep before `named-abuse` was
 # exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08). Its cost on real
-# questions: 0.081 of real.jsonl's held-out relationship questions get a notice (0.05 before).
+# questions: 0.074 of real.jsonl's held-out relationship questions get a notice (stop 32).
 # Budgets of 0.045 and 0.03 were measured afterwards (benchmarks/README.md) and not taken: they
 # halve the false alarms but lose abuse, child and harm-to-others disclosures the layer found before.
 FALSE_ALARM_BUDGET = 0.06
@@ -141,7 +141,7 @@ def instances(cases: list[dict], rows: list[int], examples: list[dict]):
 
 
 def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = False,
-        learning_rate: float = LEARNING_RATE):
+        learning_rate: float = LEARNING_RATE, epochs: int = EPOCHS):
     import torch
     from tqdm import tqdm
 
@@ -157,9 +157,9 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
                                   weight_decay=0.01)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of similar length
     batches = [order[i:i + 32] for i in range(0, len(order), 32)]
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         network.train()
-        for b in tqdm(rng.permutation(len(batches)), desc=f"Safety classifier, epoch {epoch + 1}/{EPOCHS}",
+        for b in tqdm(rng.permutation(len(batches)), desc=f"Safety classifier, epoch {epoch + 1}/{epochs}",
                       disable=not show_progress):
             rows = batches[b]
             batch = tokenizer([texts[i] for i in rows], padding=True, truncation=True, max_length=MAX_TOKENS,
@@ -231,8 +231,8 @@ def held_out_questions(cases: list[dict]) -> set[str]:
 def trained_rows(cases: list[dict]) -> list[int]:
     """The tuning lines trained on: every `"split": "tune"` line except a question that another
     set holds out (Counsel Chat's questions are in both real.jsonl and safety.jsonl, in either part).
-    The shipped classifier (stop 28) was trained before this rule, on 36 of real.jsonl's held-out
-    questions (as look-alikes)."""
+    The classifier of stops 28-31 was trained before this rule, on 36 of real.jsonl's held-out
+    questions (as look-alikes); the one shipped since stop 32 is not."""
     held = held_out_questions(cases)
     return [i for i, c in enumerate(cases) if c.get("split") == "tune" and c["question"] not in held]
 
@@ -256,7 +256,8 @@ def tune_hash(paths=DATA) -> str:
     return digest.hexdigest()
 
 
-def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: float = LEARNING_RATE) -> SafetyModel:
+def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: float = LEARNING_RATE,
+          epochs: int = EPOCHS) -> SafetyModel:
     """Fit the network on the tuning part of `data`, then `calibrate` it."""
     started = time.perf_counter()
     st = embedder.load()
@@ -265,7 +266,7 @@ def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: fl
     texts, targets, weights = instances(cases, tune, examples)
     model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
                         network=fit(st, texts, targets, weights, show_progress=show_progress,
-                                    learning_rate=learning_rate),
+                                    learning_rate=learning_rate, epochs=epochs),
                         tokenizer=st[0].tokenizer)
     from importlib.metadata import version
 
@@ -275,7 +276,7 @@ def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: fl
                        "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
-                  f"{EPOCHS} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
+                  f"{epochs} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
                   f"and a pattern floor chosen on the calibration part, false alarms within {FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
         "fit_seconds": round(time.perf_counter() - started, 1),
@@ -313,26 +314,20 @@ def main(argv: list[str] | None = None) -> int:
                         "operating point again and record the figures (minutes, not the training's half hour)")
     parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
                         "instead of assistant/safety/")
-    parser.add_argument("--data", choices=("shipped", "next"), default="shipped", help="the labelled sets to "
-                        "read: the shipped classifier's (safety.jsonl, safety_more.jsonl) or those the "
-                        "retrainings of stop 31 read (also safety_next.jsonl and real.jsonl; with --out)")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="the encoder's learning rate")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the training units")
     args = parser.parse_args(argv)
     from index import get_embedder
-
-    data = NEXT_DATA if args.data == "next" else DATA
-    if data is not DATA and not args.out:
-        parser.error("--data next writes a classifier to compare: give --out DIR "
-                     "(the shipped one reads the shipped data)")
 
     meta, weights = ((args.out / META_PATH.name, args.out / WEIGHTS_PATH.name) if args.out
                      else (META_PATH, WEIGHTS_PATH))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
     if args.recalibrate:
-        model = calibrate(SafetyModel.load(get_embedder().load()), data=data)
+        model = calibrate(SafetyModel.load(get_embedder().load()))
     else:
-        model = train(get_embedder(), show_progress=sys.stderr.isatty(), data=data, learning_rate=args.learning_rate)
+        model = train(get_embedder(), show_progress=sys.stderr.isatty(), learning_rate=args.learning_rate,
+                      epochs=args.epochs)
     model.save(meta, weights)
     print(json.dumps(model.meta["figures"], indent=1))
     print(f"wrote {meta} and {weights}", file=sys.stderr)
