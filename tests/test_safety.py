@@ -376,9 +376,9 @@ def test_held_out_lines_added_later_leave_the_classifier_current_and_a_changed_t
 
 
 def test_no_held_out_question_is_trained_or_calibrated_on():
-    """Every labelled set training reads: its held-out questions are in no
-    tuning or calibration line trained or chosen on (real.jsonl's held-out part included), and
-    every evidence is quoted verbatim."""
+    """Every labelled set training reads: its held-out questions are in no tuning or calibration
+    line trained or chosen on (real.jsonl's held-out part included), and every evidence is quoted
+    verbatim."""
     from assistant.evaluation.testsets import SAFETY_NEXT, load_testset
     from assistant.safety.train import DATA, REAL, read_all, trained_rows
 

@@ -26,13 +26,15 @@ at most 10x).
 
 The operating point: the network is trained on the whole tuning part; it then scores the
 calibration part (`"split": "calibrate"`: sets Q and Z, writers none of the tuning data came
-from, never trained on), and there (`choose_operating_point`) one
-threshold for every concern and a pattern floor (a pattern's match counts only where the
-classifier gives some concern at least that score) are chosen: the most disclosures found with
-false alarms, patterns included, within FALSE_ALARM_BUDGET. Tried before and dropped: thresholds
-chosen on a fifth of the tuning part scored by a network trained on the other four fifths (a
-second network's scores near 0.99 are not the first's: one threshold and a floor chosen so gave
-0.53 recall at 0.04 false alarms on the fresh set R, where the fifth promised 0.77 at 0.06).
+from, never trained on), and there (`choose_operating_point`) one threshold for every concern
+and a pattern floor (a pattern's match counts only where the classifier gives some concern at
+least that score) are chosen: the most disclosures found with false alarms, patterns included,
+within FALSE_ALARM_BUDGET. Tried before and dropped: thresholds chosen on a fifth of the tuning
+part scored by a network trained on the other four fifths (a second network's scores near 0.99
+are not the first's: one threshold and a floor chosen so gave 0.53 recall at 0.04 false alarms
+on the fresh set R, where the fifth promised 0.77 at 0.06), and a threshold per concern chosen on
+the calibration part (stop 32: it fits those 500 questions; 0.088 false alarms on safety.jsonl's
+held-out part where calibration promised 0.06).
 """
 
 from __future__ import annotations
@@ -311,7 +313,7 @@ def calibrate(model: SafetyModel, cases: list[dict] | None = None, data=DATA) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recalibrate", action="store_true", help="keep the stored network; choose its "
-                        "operating point again and record the figures (minutes, not the training's half hour)")
+                        "operating point again and record the figures (minutes, not the training's 45)")
     parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
                         "instead of assistant/safety/")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="the encoder's learning rate")
