@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 
 from assistant.records import Answer, Citation
@@ -399,3 +400,28 @@ def test_no_held_out_question_is_trained_or_calibrated_on():
     assert len(fresh) == 200 and sum(bool(c.concerns) for c in fresh) == 100
     for concern in CONCERNS:
         assert sum(concern in c.concerns for c in fresh) >= 20, concern
+
+
+@pytest.mark.model
+def test_training_averages_the_weights_of_the_last_epochs():
+    """`fit` averages the weights at the end of epochs `average_from`..`epochs` (how the shipped
+    classifier was made: epochs 2 and 3); the same seed gives the same run, so the average of two
+    epochs is the mean of the one-epoch and two-epoch networks."""
+    import torch
+
+    from assistant.safety.train import fit
+    from index import BundledMiniLM
+
+    st = BundledMiniLM().load()
+    texts = ["he grabbed me by the throat", "we hit a rough patch", "i don't want to be here anymore", "hi"]
+    targets = np.array([[0, 0, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], np.float32)
+    weights = np.ones_like(targets)
+
+    def state(**kwargs):
+        return {k: v.float() for k, v in fit(st, texts, targets, weights, **kwargs).trained_state().items()}
+
+    one, two = state(epochs=1, average_from=1), state(epochs=2, average_from=2)
+    both = state(epochs=2, average_from=1)
+    assert not torch.equal(one["head.weight"], two["head.weight"])
+    for key in ("head.weight", "encoder.encoder.layer.0.attention.self.query.weight"):
+        assert torch.allclose(both[key], (one[key] + two[key]) / 2, atol=1e-6), key

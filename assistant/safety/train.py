@@ -59,17 +59,21 @@ REAL = EVALUATION / "real.jsonl"
 # held-out part measures the notices they get.
 DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl", EVALUATION / "safety_next.jsonl", REAL)
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
-# Stop 32: three epochs at 6e-5. Two (at 3e-5 or 6e-5) underfit self-harm on this data: the network
-# scored some of its own training disclosures 0.70-0.92 and lost self-harm on every held-out part
-# (benchmarks/README.md, stops 31 and 32).
+# Stop 32: three epochs at 6e-5, and the weights after epochs 2 and 3 averaged (as stochastic weight
+# averaging does). Two epochs (at 3e-5 or 6e-5) underfit self-harm on this data: the network scored
+# some of its own training disclosures 0.70-0.92 and lost self-harm on every held-out part; the
+# third epoch's weights alone won it back in part and lost abuse; their average found more
+# disclosures than either (self-harm back at the level of the classifier before), with fewer false
+# alarms than epoch 2's (benchmarks/README.md, stops 31 and 32).
 EPOCHS = 3
+AVERAGE_FROM = 2  # the weights at the end of this epoch and of every later one are averaged
 LEARNING_RATE, HEAD_LEARNING_RATE = 6e-5, 1e-3
 MAX_POSITIVE_WEIGHT = 10.0
 # On the calibration part, patterns and classifier together. Twice the issue's target: a person in
 # danger missed costs more than a calm notice shown above an ordinary answer, and on the
 # calibration part recall rises steeply up to about this point (a sweep before `named-abuse` was
 # exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08). Its cost on real
-# questions: 0.074 of real.jsonl's held-out relationship questions get a notice (stop 32).
+# questions: 0.040 of real.jsonl's held-out relationship questions get a notice (stop 32).
 # Budgets of 0.045 and 0.03 were measured afterwards (benchmarks/README.md) and not taken: they
 # halve the false alarms but lose abuse, child and harm-to-others disclosures the layer found before.
 FALSE_ALARM_BUDGET = 0.06
@@ -143,7 +147,9 @@ def instances(cases: list[dict], rows: list[int], examples: list[dict]):
 
 
 def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = False,
-        learning_rate: float = LEARNING_RATE, epochs: int = EPOCHS):
+        learning_rate: float = LEARNING_RATE, epochs: int = EPOCHS, average_from: int = AVERAGE_FROM):
+    """The network trained for `epochs`, its weights averaged over the ends of epochs `average_from`
+    to `epochs` (one epoch's weights when `average_from` >= `epochs`)."""
     import torch
     from tqdm import tqdm
 
@@ -159,6 +165,7 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
                                   weight_decay=0.01)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # batches of similar length
     batches = [order[i:i + 32] for i in range(0, len(order), 32)]
+    total, snapshots = {}, 0
     for epoch in range(epochs):
         network.train()
         for b in tqdm(rng.permutation(len(batches)), desc=f"Safety classifier, epoch {epoch + 1}/{epochs}",
@@ -172,8 +179,21 @@ def fit(sentence_transformer, texts, targets, weights, *, show_progress: bool = 
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
+        if epoch + 1 >= min(average_from, epochs):
+            for key, value in network.trained_state().items():
+                total[key] = total.get(key, 0) + value.detach().double()
+            snapshots += 1
+    if snapshots > 1:
+        state = network.trained_state()
+        network.load_state_dict({k: (total[k] / snapshots).to(state[k].dtype) for k in total}, strict=False)
     network.eval()
     return network
+
+
+def averaged(epochs: int, average_from: int) -> str:
+    """How `fit` made the weights, for the classifier's record."""
+    first = min(average_from, epochs)
+    return f"weights averaged over epochs {first}-{epochs}" if first < epochs else "the last epoch's weights"
 
 
 def pattern_matches(cases: list[dict]) -> list[list]:
@@ -259,7 +279,7 @@ def tune_hash(paths=DATA) -> str:
 
 
 def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: float = LEARNING_RATE,
-          epochs: int = EPOCHS) -> SafetyModel:
+          epochs: int = EPOCHS, average_from: int = AVERAGE_FROM) -> SafetyModel:
     """Fit the network on the tuning part of `data`, then `calibrate` it."""
     started = time.perf_counter()
     st = embedder.load()
@@ -268,7 +288,7 @@ def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: fl
     texts, targets, weights = instances(cases, tune, examples)
     model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
                         network=fit(st, texts, targets, weights, show_progress=show_progress,
-                                    learning_rate=learning_rate, epochs=epochs),
+                                    learning_rate=learning_rate, epochs=epochs, average_from=average_from),
                         tokenizer=st[0].tokenizer)
     from importlib.metadata import version
 
@@ -278,7 +298,8 @@ def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: fl
                        "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
-                  f"{epochs} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE; one threshold "
+                  f"{epochs} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE, "
+                  f"{averaged(epochs, average_from)}; one threshold "
                   f"and a pattern floor chosen on the calibration part, false alarms within {FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
         "fit_seconds": round(time.perf_counter() - started, 1),
@@ -318,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
                         "instead of assistant/safety/")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="the encoder's learning rate")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help="passes over the training units")
+    parser.add_argument("--average-from", type=int, default=AVERAGE_FROM, help="average the weights at the "
+                        "end of this epoch and every later one (--epochs or more: the last epoch's weights)")
     args = parser.parse_args(argv)
     from index import get_embedder
 
@@ -329,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         model = calibrate(SafetyModel.load(get_embedder().load()))
     else:
         model = train(get_embedder(), show_progress=sys.stderr.isatty(), learning_rate=args.learning_rate,
-                      epochs=args.epochs)
+                      epochs=args.epochs, average_from=args.average_from)
     model.save(meta, weights)
     print(json.dumps(model.meta["figures"], indent=1))
     print(f"wrote {meta} and {weights}", file=sys.stderr)
