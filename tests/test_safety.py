@@ -425,3 +425,69 @@ def test_training_averages_the_weights_of_the_last_epochs():
     assert not torch.equal(one["head.weight"], two["head.weight"])
     for key in ("head.weight", "encoder.encoder.layer.0.attention.self.query.weight"):
         assert torch.allclose(both[key], (one[key] + two[key]) / 2, atol=1e-6), key
+
+
+@pytest.mark.model
+def test_the_soup_of_networks_is_the_mean_of_their_weights():
+    """`soup` averages the trained weights of networks fitted from the same MiniLM (how the shipped
+    classifier is made from two), and leaves the frozen word embeddings as they are."""
+    import torch
+
+    from assistant.safety.train import fit, soup
+    from index import BundledMiniLM
+
+    st = BundledMiniLM().load()
+    texts = ["he grabbed me by the throat", "we hit a rough patch", "i don't want to be here anymore", "hi"]
+    targets = np.array([[0, 0, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], np.float32)
+    first = fit(st, texts, targets, np.ones_like(targets), epochs=1, average_from=1)
+    second = fit(st, texts[:3], targets[:3], np.ones_like(targets[:3]), epochs=1, average_from=1)
+    a, b = ({k: v.detach().clone() for k, v in n.state_dict().items()} for n in (first, second))
+    key = "encoder.encoder.layer.5.output.dense.weight"
+    assert not torch.equal(a[key], b[key])
+    mixed = soup([first, second]).state_dict()
+    for name in (key, "head.weight", "head.bias"):
+        assert torch.allclose(mixed[name], (a[name] + b[name]) / 2, atol=1e-6), name
+    embeddings = "encoder.embeddings.word_embeddings.weight"
+    assert torch.equal(mixed[embeddings], a[embeddings])
+
+
+@pytest.mark.model
+def test_training_fits_one_network_per_set_of_examples_and_ships_their_average(tmp_path):
+    """`train` as the shipped classifier is made, on a tiny set: one network per entry of
+    `ingredients`, fitted as `fit` fits it alone, their weights averaged; the record names each
+    network's example files and hashes, and the operating point is chosen on the calibration lines."""
+    import hashlib
+
+    import torch
+
+    from assistant.safety.train import fit, instances, read_all, read_examples, train, trained_rows
+    from index import BundledMiniLM
+
+    data = tmp_path / "set.jsonl"
+    lines = [("he grabbed me by the throat last night", ["abuse"], "tune"), ("we hit a rough patch", "none", "tune"),
+             ("i don't want to be here anymore", ["self_harm"], "tune"), ("he pushed me down the stairs", ["abuse"],
+             "calibrate"), ("his jokes kill me", "none", "calibrate"), ("she slapped me again", ["abuse"], "heldout")]
+    data.write_text("".join(json.dumps({"question": q, "concern": c, "split": s}) + "\n" for q, c, s in lines),
+                    encoding="utf-8")
+    first, more = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text('{"text": "he chokes me", "concern": "abuse"}\n', encoding="utf-8")
+    more.write_text('{"text": "my wife will kill me if i forget the milk", "concern": "none"}\n', encoding="utf-8")
+    ingredients = ((first,), (first, more))
+    embedder = BundledMiniLM()
+    model = train(embedder, data=(data,), epochs=1, average_from=1, ingredients=ingredients)
+
+    st = embedder.load()
+    cases = read_all((data,))
+    alone = [fit(st, *instances(cases, trained_rows(cases), read_examples(*paths)), epochs=1, average_from=1)
+             for paths in ingredients]
+    shipped = model.network.trained_state()
+    for key in ("head.weight", "encoder.encoder.layer.5.output.dense.weight"):
+        mean = (alone[0].trained_state()[key] + alone[1].trained_state()[key]) / 2
+        assert torch.allclose(shipped[key], mean, atol=1e-6), key
+    networks = model.meta["trained_on"]["networks"]
+    assert [n["examples"] for n in networks] == [[first.as_posix()], [first.as_posix(), more.as_posix()]]
+    assert networks[1]["examples_sha256"][1] == hashlib.sha256(more.read_bytes()).hexdigest()
+    assert [n["example_sentences"] for n in networks] == [1, 2]
+    assert "2 such networks" in model.meta["method"]
+    assert model.meta["figures"]["calibrate"]["crisis_questions"] == 1
+    assert model.meta["figures"]["heldout"][data.as_posix()]["crisis_questions"] == 1

@@ -1,4 +1,5 @@
-"""Rebuild the safety classifier from the labelled sets' tuning parts (about 45 minutes on 2 cores).
+"""Rebuild the safety classifier from the labelled sets' tuning parts (about 95 minutes on 2 cores:
+two networks of about 47 minutes each, averaged).
 
     python -m assistant.safety.train            # writes assistant/safety/classifier.{json,safetensors}
     python -m assistant.safety.train --out DIR  # writes them in DIR instead (to compare with the shipped one)
@@ -14,8 +15,11 @@ Data, all in the repository:
   disclosure, as negatives; its held-out part measures the notices real questions get.
 - A question held out in any set (real.jsonl's included) is left out of training even where
   another set has it in its tuning part (`trained_rows`).
-- `assistant/safety/examples.jsonl`: short sentences written for training only, per concern and
-  look-alikes ("none"); never measured on.
+- `assistant/safety/examples.jsonl` and `examples_stop33.jsonl`: short sentences written for
+  training only, per concern and look-alikes ("none"); never measured on.
+
+Two networks are fitted the same way (INGREDIENTS): one with `examples.jsonl`, one with both
+example files; the shipped network is the mean of their weights (`soup`).
 
 Training units: positives are the evidence sentences (labelled with their concern; the question's
 other concerns are left unknown for them) and the examples of each concern; negatives are every
@@ -59,6 +63,15 @@ REAL = EVALUATION / "real.jsonl"
 # held-out part measures the notices they get.
 DATA = (EVALUATION / "safety.jsonl", EVALUATION / "safety_more.jsonl", EVALUATION / "safety_next.jsonl", REAL)
 EXAMPLES = Path(__file__).with_name("examples.jsonl")
+# Written in stop 33 aimed at the kinds of disclosure missed (consent, coercive control, stalking,
+# passive suicidal thoughts, harm told by the one who did it, grooming...) and their look-alikes.
+MORE_EXAMPLES = Path(__file__).with_name("examples_stop33.jsonl")
+# Stop 34: two networks are trained with the same seed and settings, one on EXAMPLES and one on
+# EXAMPLES and MORE_EXAMPLES, and their weights averaged (a "model soup": both start from the same
+# MiniLM weights, so their average is a network). The network with the stop 33 examples alone found
+# more abuse with a third fewer false alarms and lost self-harm and harm to others (stop 33); the
+# average keeps what each found (benchmarks/README.md, stop 34).
+INGREDIENTS = ((EXAMPLES,), (EXAMPLES, MORE_EXAMPLES))
 # Stop 32: three epochs at 6e-5, and the weights after epochs 2 and 3 averaged (as stochastic weight
 # averaging does). Two epochs (at 3e-5 or 6e-5) underfit self-harm on this data: the network scored
 # some of its own training disclosures 0.70-0.92 and lost self-harm on every held-out part; the
@@ -99,8 +112,10 @@ def read_all(paths=DATA) -> list[dict]:
     return [dict(case, file=path) for path in paths for case in read_cases(path)]
 
 
-def read_examples(path: Path = EXAMPLES) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_examples(*paths: Path) -> list[dict]:
+    """The example sentences of `paths` (EXAMPLES when none), in order."""
+    return [json.loads(line) for path in (paths or (EXAMPLES,))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def instances(cases: list[dict], rows: list[int], examples: list[dict]):
@@ -264,7 +279,11 @@ def data_hash(path: Path) -> str:
 
 
 def relative(path: Path) -> str:
-    return path.relative_to(EVALUATION.parent.parent).as_posix()
+    """`path` from the repository's top (as it is when outside the repository)."""
+    try:
+        return path.relative_to(EVALUATION.parent.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def tune_hash(paths=DATA) -> str:
@@ -278,29 +297,48 @@ def tune_hash(paths=DATA) -> str:
     return digest.hexdigest()
 
 
+def soup(networks) -> object:
+    """The first of `networks` with its trained weights replaced by the mean of all of theirs."""
+    states = [network.trained_state() for network in networks]
+    first = networks[0]
+    first.load_state_dict({k: (sum(state[k].detach().double() for state in states) / len(states)).to(v.dtype)
+                           for k, v in states[0].items()}, strict=False)
+    first.eval()
+    return first
+
+
 def train(embedder, *, show_progress: bool = False, data=DATA, learning_rate: float = LEARNING_RATE,
-          epochs: int = EPOCHS, average_from: int = AVERAGE_FROM) -> SafetyModel:
-    """Fit the network on the tuning part of `data`, then `calibrate` it."""
+          epochs: int = EPOCHS, average_from: int = AVERAGE_FROM, ingredients=INGREDIENTS) -> SafetyModel:
+    """Fit one network per set of example files in `ingredients` on the tuning part of `data`,
+    average their weights (`soup`), then `calibrate` the result."""
     started = time.perf_counter()
     st = embedder.load()
-    cases, examples = read_all(data), read_examples()
+    cases = read_all(data)
     tune = trained_rows(cases)
-    texts, targets, weights = instances(cases, tune, examples)
-    model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS},
-                        network=fit(st, texts, targets, weights, show_progress=show_progress,
-                                    learning_rate=learning_rate, epochs=epochs, average_from=average_from),
+    networks, trained = [], []
+    for paths in ingredients:
+        examples = read_examples(*paths)
+        texts, targets, weights = instances(cases, tune, examples)
+        networks.append(fit(st, texts, targets, weights, show_progress=show_progress, learning_rate=learning_rate,
+                            epochs=epochs, average_from=average_from))
+        trained.append({"examples": [relative(path) for path in paths],
+                        "examples_sha256": [data_hash(path) for path in paths],
+                        "example_sentences": len(examples), "units": len(texts)})
+    model = SafetyModel(embedder.model_id, CONCERNS, {c: 0.5 for c in CONCERNS}, network=soup(networks),
                         tokenizer=st[0].tokenizer)
     from importlib.metadata import version
 
     model.meta = {
         "trained_on": {"data": [relative(path) for path in data], "split": "tune", "tune_sha256": tune_hash(data),
-                       "questions": len(tune), "units": len(texts), "examples": relative(EXAMPLES),
-                       "examples_sha256": data_hash(EXAMPLES), "example_sentences": len(examples)},
+                       "questions": len(tune), "networks": trained},
         "base_model": f"{embedder.model_id} ({getattr(embedder, 'source', '')})",
         "method": f"MiniLM's 6 layers fine-tuned (word embeddings frozen), mean pooling, a linear head per concern; "
                   f"{epochs} epochs, AdamW {learning_rate} (head {HEAD_LEARNING_RATE}), weighted BCE, "
-                  f"{averaged(epochs, average_from)}; one threshold "
-                  f"and a pattern floor chosen on the calibration part, false alarms within {FALSE_ALARM_BUDGET}",
+                  f"{averaged(epochs, average_from)}; "
+                  + (f"the weights of {len(networks)} such networks (one per set of examples) averaged; "
+                     if len(networks) > 1 else "")
+                  + f"one threshold and a pattern floor chosen on the calibration part, false alarms within "
+                    f"{FALSE_ALARM_BUDGET}",
         "versions": {"torch": version("torch"), "transformers": version("transformers")},
         "fit_seconds": round(time.perf_counter() - started, 1),
     }
@@ -334,7 +372,7 @@ def calibrate(model: SafetyModel, cases: list[dict] | None = None, data=DATA) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recalibrate", action="store_true", help="keep the stored network; choose its "
-                        "operating point again and record the figures (minutes, not the training's 45)")
+                        "operating point again and record the figures (minutes, not the training's 95)")
     parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
                         "instead of assistant/safety/")
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="the encoder's learning rate")
