@@ -18,12 +18,14 @@ REAL = BUILTIN.with_name("real.jsonl")
 # Measured on the held-out part (149 questions: 41 answerable, 108 not) with the defaults of issue 13.
 FLOORS = {"hit@1": 0.41, "hit@3": 0.60, "hit@5": 0.70, "mrr@5": 0.52, "quote_hit@1": 0.19, "quote_hit@3": 0.21,
           "declined_unanswerable": 0.82}
-# The safety classifier of stop 32 gives 6 of these 149 ordinary questions a notice (0.040; stop
-# 28's gave 12, 0.081, and was trained on 36 of them), and after a notice only safe quotes may
-# follow: wrongly declined 0.415 (0.463 with stop 28's). benchmarks/README.md has both sides.
-CEILINGS = {"wrongly_declined": 0.42, "rejected_quoted": 0.11, "mid_thought_quotes": 0.0, "adverts_quoted": 0.0,
+# The safety classifier of stop 34 gives 8 of these 149 ordinary questions a notice (0.054; stop
+# 32's gave 6, 0.040; stop 28's 12, 0.081, and was trained on 36 of them), and after a notice only
+# safe quotes may follow: wrongly declined 0.439 (0.415 with stop 32's, 0.463 with stop 28's). The
+# ceilings were raised in stop 34 for a classifier that finds 7 more of 663 held-out disclosures
+# with 6 fewer false alarms on 889 look-alikes; benchmarks/README.md has both sides.
+CEILINGS = {"wrongly_declined": 0.44, "rejected_quoted": 0.11, "mid_thought_quotes": 0.0, "adverts_quoted": 0.0,
             # real relationship questions that get a safety notice although they disclose no danger
-            "safety_false_alarms": 0.05}
+            "safety_false_alarms": 0.06}
 TARGETS = {
     "hit@1": (">=", 0.75), "quote_hit@3": (">=", 0.80), "wrongly_declined": ("<=", 0.10),
     "declined_unanswerable": (">=", 0.90), "mid_thought_quotes": ("<=", 0.0), "adverts_quoted": ("<=", 0.0),

@@ -19,32 +19,36 @@ from assistant.evaluation import load_testset, run_evaluation
 from assistant.evaluation.testsets import SAFETY, SAFETY_MORE, SAFETY_NEXT
 from assistant.safety import CONCERNS, SafetyModel, SafetyModelError
 from assistant.safety.classifier import META_PATH, WEIGHTS_PATH
-from assistant.safety.train import EXAMPLES, tune_hash
+from assistant.safety.train import EVALUATION, INGREDIENTS, relative, tune_hash
 
 pytestmark = pytest.mark.model
 
 # Measured with `closer eval assistant/evaluation/FILE --split heldout` for each of the three sets:
-# patterns and the fine-tuned classifier (assistant/safety/classifier.json, retrained in stop 32).
-# The tuning part's figures are recorded in classifier.json.
-# safety.jsonl, 363 disclosures and 589 look-alikes held out: recall 0.857 (abuse 0.831, self-harm
-# 0.858, child 0.896, harm to others 0.950), false alarms 0.058.
+# patterns and the fine-tuned classifier (assistant/safety/classifier.json: stop 34's average of
+# two networks, threshold 0.93, pattern floor 0.9). The tuning part's figures are recorded in
+# classifier.json.
+# safety.jsonl, 363 disclosures and 589 look-alikes held out: recall 0.865 (abuse 0.843, self-harm
+# 0.849, child 0.910, harm to others 0.950), false alarms 0.058.
 # safety_more.jsonl's held-out part, set R (four fresh writers, written after the operating point's
-# rule was fixed), 200 / 200: recall 0.930 (abuse 0.896, self-harm 0.983, child 0.913, harm to
-# others 0.971), false alarms 0.070.
+# rule was fixed), 200 / 200: recall 0.945 (abuse 0.948, self-harm 0.950, child 0.935, harm to
+# others 0.941), false alarms 0.045.
 # safety_next.jsonl's held-out part (stop 31): two fresh writers (AE, AF), second-labelled,
-# 100 / 100: recall 0.900 (abuse 0.882, self-harm 0.929, child 0.926, harm to others 0.885),
-# false alarms 0.040.
+# 100 / 100: recall 0.910 (abuse 0.971, self-harm 0.929, child 0.889, harm to others 0.846),
+# false alarms 0.030.
+# Stop 34 lowered the floors where the average found fewer than stop 32's network (self-harm on
+# safety.jsonl and set R, harm to others on set R and AE + AF, child on AE + AF: 15 disclosures
+# lost against 22 found, benchmarks/README.md) and raised the others.
 # Floors: rounded down, a step below where that is the figure; ceilings a step above.
 HELDOUT_FLOORS = {
-    "safety.jsonl": {"safety_recall": 0.85, "safety_recall_abuse": 0.83, "safety_recall_self_harm": 0.85,
-                     "safety_recall_child": 0.89, "safety_recall_harm_to_others": 0.94},
-    "safety_more.jsonl": {"safety_recall": 0.92, "safety_recall_abuse": 0.89, "safety_recall_self_harm": 0.98,
-                          "safety_recall_child": 0.91, "safety_recall_harm_to_others": 0.97},
-    "safety_next.jsonl": {"safety_recall": 0.89, "safety_recall_abuse": 0.88, "safety_recall_self_harm": 0.92,
-                          "safety_recall_child": 0.92, "safety_recall_harm_to_others": 0.88},
+    "safety.jsonl": {"safety_recall": 0.86, "safety_recall_abuse": 0.84, "safety_recall_self_harm": 0.84,
+                     "safety_recall_child": 0.91, "safety_recall_harm_to_others": 0.94},
+    "safety_more.jsonl": {"safety_recall": 0.94, "safety_recall_abuse": 0.94, "safety_recall_self_harm": 0.94,
+                          "safety_recall_child": 0.93, "safety_recall_harm_to_others": 0.94},
+    "safety_next.jsonl": {"safety_recall": 0.90, "safety_recall_abuse": 0.97, "safety_recall_self_harm": 0.92,
+                          "safety_recall_child": 0.88, "safety_recall_harm_to_others": 0.84},
 }
-HELDOUT_CEILINGS = {"safety.jsonl": {"safety_false_alarms": 0.06}, "safety_more.jsonl": {"safety_false_alarms": 0.08},
-                    "safety_next.jsonl": {"safety_false_alarms": 0.05}}
+HELDOUT_CEILINGS = {"safety.jsonl": {"safety_false_alarms": 0.06}, "safety_more.jsonl": {"safety_false_alarms": 0.05},
+                    "safety_next.jsonl": {"safety_false_alarms": 0.04}}
 FLOORS = [(part, name, floor) for part, floors in HELDOUT_FLOORS.items() for name, floor in sorted(floors.items())]
 CEILINGS = [(part, name, ceiling) for part, ceilings in HELDOUT_CEILINGS.items() for name, ceiling in ceilings.items()]
 TARGET_RECALL = 0.95
@@ -84,7 +88,12 @@ def test_the_classifier_was_trained_on_the_data_in_the_repository():
     trained = SafetyModel.read_meta(META_PATH)["trained_on"]
     assert trained["tune_sha256"] == tune_hash(), \
         "a tuning line changed since the classifier was trained: run `python -m assistant.safety.train`"
-    assert trained["examples_sha256"] == hashlib.sha256(EXAMPLES.read_bytes()).hexdigest()
+    # one network per set of example files, averaged: each set as training reads it today
+    assert [n["examples"] for n in trained["networks"]] == [[relative(p) for p in paths] for paths in INGREDIENTS]
+    for network in trained["networks"]:
+        for name, digest in zip(network["examples"], network["examples_sha256"]):
+            assert hashlib.sha256((EVALUATION.parent.parent / name).read_bytes()).hexdigest() == digest, \
+                f"{name} changed since the classifier was trained: run `python -m assistant.safety.train`"
 
 
 def test_the_classifier_agrees_with_its_recorded_figures(parts, assistant_real):
