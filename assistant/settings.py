@@ -45,6 +45,20 @@ def country_setting(value: str | None = None) -> str | None:
     return COUNTRY_ALIASES.get(raw, raw) or None
 
 
+THREADS_ENV = "CLOSER_THREADS"  # as index/exported.py reads it: threads of a question-path session
+
+
+def check_threads() -> None:
+    """CLOSER_THREADS, where set, is a whole number of at least 1 (`index.exported.question_threads`
+    reads it; unset or empty, every core); anything else is refused with what to set."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if raw and not (raw.isdigit() and int(raw) >= 1):
+        from .errors import BadRequest
+
+        raise BadRequest(f"{THREADS_ENV} is {raw!r}: set it to a whole number of threads, at least 1 "
+                         f"(e.g. {THREADS_ENV}=2), or unset it to use every core")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -62,9 +76,11 @@ class Settings:
                 country: str | None = None, backend: str | None = None, milvus_uri: str | None = None,
                 milvus_token: str | None = None, milvus_collection: str | None = None) -> "Settings":
         """Explicit values first, then CLOSER_HOME / CLOSER_CORPUS / CLOSER_COUNTRY / CLOSER_BACKEND /
-        CLOSER_MILVUS_URI / CLOSER_MILVUS_TOKEN / CLOSER_MILVUS_COLLECTION, then the defaults."""
+        CLOSER_MILVUS_URI / CLOSER_MILVUS_TOKEN / CLOSER_MILVUS_COLLECTION, then the defaults; a bad
+        CLOSER_THREADS is refused here (`check_threads`)."""
         home = home or os.environ.get(HOME_ENV) or default_home()
         corpus = corpus or os.environ.get(CORPUS_ENV) or default_corpus()
+        check_threads()
         backend = (backend or os.environ.get(BACKEND_ENV) or "embedded").strip().lower()
         if backend not in BACKENDS:
             from .errors import BadRequest

@@ -70,6 +70,17 @@ def test_bad_input_exits_2_with_one_line_reason(settings, args, needle):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+def test_a_bad_threads_setting_is_refused_with_what_to_set(settings, monkeypatch, value):
+    """CLOSER_THREADS that is not a whole number of at least 1 was ignored silently (every core
+    used); now every command that opens the data folder says what to set, before doing anything."""
+    monkeypatch.setenv("CLOSER_THREADS", value)
+    result = run(settings, "ask", "how do we rebuild trust?")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"CLOSER_THREADS is '{value}'" in result.stderr and "CLOSER_THREADS=2" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("args, needle", [
     (["ask", "trust?", "--k", "0"], "Invalid value for '--k'"),
     (["ask"], "Missing argument 'QUESTION'"),
