@@ -45,14 +45,16 @@ def country_setting(value: str | None = None) -> str | None:
     return COUNTRY_ALIASES.get(raw, raw) or None
 
 
-THREADS_ENV = "CLOSER_THREADS"  # as index/exported.py reads it: threads of a question-path session
+# The name index/exported.py reads (its THREADS_ENV; not imported from there, which would load the
+# index package, FAISS and bm25s, before the page is up): threads of a question-path session.
+THREADS_ENV = "CLOSER_THREADS"
 
 
 def check_threads() -> None:
     """CLOSER_THREADS, where set, is a whole number of at least 1 (`index.exported.question_threads`
     reads it; unset or empty, every core); anything else is refused with what to set."""
     raw = os.environ.get(THREADS_ENV, "").strip()
-    if raw and not (raw.isdigit() and int(raw) >= 1):
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
         from .errors import BadRequest
 
         raise BadRequest(f"{THREADS_ENV} is {raw!r}: set it to a whole number of threads, at least 1 "

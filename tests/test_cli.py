@@ -70,7 +70,7 @@ def test_bad_input_exits_2_with_one_line_reason(settings, args, needle):
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5"])
+@pytest.mark.parametrize("value", ["abc", "0", "-2", "1.5", "²"])
 def test_a_bad_threads_setting_is_refused_with_what_to_set(settings, monkeypatch, value):
     """CLOSER_THREADS that is not a whole number of at least 1 was ignored silently (every core
     used); now every command that opens the data folder says what to set, before doing anything."""

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.model
 # false alarms 0.030.
 # Stop 34 lowered the floors where the average found fewer than stop 32's network (self-harm on
 # safety.jsonl and set R, harm to others on set R and AE + AF, child on AE + AF: 15 disclosures
-# lost against 22 found, benchmarks/README.md) and raised the others.
+# lost against 22 found, benchmarks/README.md) and raised the others where it found more.
 # Floors: rounded down, a step below where that is the figure; ceilings a step above.
 HELDOUT_FLOORS = {
     "safety.jsonl": {"safety_recall": 0.86, "safety_recall_abuse": 0.84, "safety_recall_self_harm": 0.84,
@@ -91,6 +91,7 @@ def test_the_classifier_was_trained_on_the_data_in_the_repository():
     # one network per set of example files, averaged: each set as training reads it today
     assert [n["examples"] for n in trained["networks"]] == [[relative(p) for p in paths] for paths in INGREDIENTS]
     for network in trained["networks"]:
+        assert len(network["examples_sha256"]) == len(network["examples"])
         for name, digest in zip(network["examples"], network["examples_sha256"]):
             assert hashlib.sha256((EVALUATION.parent.parent / name).read_bytes()).hexdigest() == digest, \
                 f"{name} changed since the classifier was trained: run `python -m assistant.safety.train`"

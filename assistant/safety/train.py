@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, build_network, units
+from .classifier import META_PATH, WEIGHTS_PATH, SafetyModel, SafetyModelError, build_network, units
 from .patterns import counted, match, normalise
 from .records import CONCERNS, NONE
 
@@ -70,7 +70,9 @@ MORE_EXAMPLES = Path(__file__).with_name("examples_stop33.jsonl")
 # EXAMPLES and MORE_EXAMPLES, and their weights averaged (a "model soup": both start from the same
 # MiniLM weights, so their average is a network). The network with the stop 33 examples alone found
 # more abuse with a third fewer false alarms and lost self-harm and harm to others (stop 33); the
-# average keeps what each found (benchmarks/README.md, stop 34).
+# average found more disclosures than either with fewer false alarms than stop 32's, though it
+# misses 15 held-out disclosures stop 32's found (self-harm and harm to others among them;
+# benchmarks/README.md, stop 34).
 INGREDIENTS = ((EXAMPLES,), (EXAMPLES, MORE_EXAMPLES))
 # Stop 32: three epochs at 6e-5, and the weights after epochs 2 and 3 averaged (as stochastic weight
 # averaging does). Two epochs (at 3e-5 or 6e-5) underfit self-harm on this data: the network scored
@@ -86,7 +88,8 @@ MAX_POSITIVE_WEIGHT = 10.0
 # danger missed costs more than a calm notice shown above an ordinary answer, and on the
 # calibration part recall rises steeply up to about this point (a sweep before `named-abuse` was
 # exempt from the floor: 0.77 at 0.03, 0.855 at 0.055, then 0.86 at 0.08). Its cost on real
-# questions: 0.040 of real.jsonl's held-out relationship questions get a notice (stop 32).
+# questions: 0.054 of real.jsonl's held-out relationship questions get a notice (stop 34; 0.040 in
+# stop 32).
 # Budgets of 0.045 and 0.03 were measured afterwards (benchmarks/README.md) and not taken: they
 # halve the false alarms but lose abuse, child and harm-to-others disclosures the layer found before.
 FALSE_ALARM_BUDGET = 0.06
@@ -371,7 +374,8 @@ def calibrate(model: SafetyModel, cases: list[dict] | None = None, data=DATA) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--recalibrate", action="store_true", help="keep the stored network; choose its "
+    parser.add_argument("--recalibrate", action="store_true", help="keep the stored network (in --out DIR when "
+                        "given); choose its "
                         "operating point again and record the figures (minutes, not the training's 95)")
     parser.add_argument("--out", type=Path, help="write classifier.json and classifier.safetensors here "
                         "instead of assistant/safety/")
@@ -386,8 +390,13 @@ def main(argv: list[str] | None = None) -> int:
                      else (META_PATH, WEIGHTS_PATH))
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-    if args.recalibrate:
-        model = calibrate(SafetyModel.load(get_embedder().load()))
+    if args.recalibrate:  # the classifier in --out DIR when given (meta, weights), else the shipped one
+        try:
+            stored = SafetyModel.load(get_embedder().load(), meta, weights)
+        except SafetyModelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        model = calibrate(stored)
     else:
         model = train(get_embedder(), show_progress=sys.stderr.isatty(), learning_rate=args.learning_rate,
                       epochs=args.epochs, average_from=args.average_from)
